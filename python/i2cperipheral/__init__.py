@@ -1,0 +1,513 @@
+# i2cperipheral: CircuitPython's I2C peripheral (target) API for MicroPython.
+#
+# This module is the whole object API.  Below it is a flat function set
+# (ints and buffers in, ints out) from one of three backends, chosen at the
+# first use: the native module `_i2ct` (an .mpy for the board's chip, or the
+# x64 sim build on the unix port), the host library through ctypes (CPython,
+# sim port), or a backend over machine.I2CTarget.  The constants below mirror
+# natmod/engine/i2ct_engine.h and natmod/i2ct_glue.h.
+import errno
+import sys
+
+try:
+    from time import ticks_us, ticks_diff
+except ImportError:  # CPython
+    from time import monotonic_ns
+
+    def ticks_us():
+        return monotonic_ns() // 1000
+
+    def ticks_diff(a, b):
+        return a - b
+
+
+ABI_VERSION = 1
+MAX_ADDRESSES = 8
+PORT_SIM = 0
+
+_SEG_READ = 0x0100
+_SEG_RESTART = 0x0200
+_SEG_ENDED = 0x0400
+_SEG_HELD = 0x1000
+_SEG_TIMEOUT = 0x8000
+
+_E_INVAL = -1
+_E_NOSPC = -2
+_E_EXIST = -3
+_E_NOENT = -4
+_E_STATE = -5
+_PORT_EPIN = -20
+_PORT_EBUSY = -21
+_PORT_EADDR = -22
+_PORT_EINST = -23
+_PORT_ESTATE = -24
+
+_OPEN_SMBUS = 1
+_CFG_MAX_STRETCH_US = 0
+_CFG_FILLER = 1
+_REG_INDEX16 = 1
+_REG_NO_WRAP = 2
+_SMBUS_MAX_STRETCH_US = 25000  # SMBus tLOW:SEXT
+# Without smbus=True a held clock is still released after this long, so a
+# stalled program cannot hold the whole bus (CircuitPython waits forever).
+DEFAULT_MAX_STRETCH_US = 100000
+
+COUNTER_NAMES = (
+    "bytes_in", "bytes_out", "nacks", "filler", "timeouts", "bus_errors", "overruns",
+    "rx_dropped", "tx_unsent", "segments", "address_nacks", "register_writes",
+)
+
+_READ_CHUNK = 32
+
+
+class _Backend:
+    """The flat function set plus how to wait for the bus on this backend."""
+
+    def __init__(self, lib):
+        if lib.abi_version() != ABI_VERSION:
+            raise ImportError("i2cperipheral: native module ABI %d, this wrapper needs %d: "
+                              "install matching versions" % (lib.abi_version(), ABI_VERSION))
+        self.lib = lib
+        self.port = lib.port()
+        self.max_targets = getattr(lib, "MAX_TARGETS", 2)
+        self.sim = self.port == PORT_SIM
+
+    def step(self, t):
+        """Let the bus make progress without blocking."""
+        if self.sim:
+            _sim_bus().pump()
+        else:
+            self.lib.service(t)
+
+    def wait(self, t):
+        """Wait a little for the bus (an interrupt, or a simulated bus step)."""
+        if self.sim:
+            _sim_bus().pump()
+        elif hasattr(self.lib, "wait"):
+            self.lib.wait(t)
+        else:
+            self.lib.service(t)
+            _idle()
+
+    def now_us(self):
+        return _sim_bus().now_us() if self.sim else ticks_us()
+
+    def elapsed_us(self, start):
+        return self.now_us() - start if self.sim else ticks_diff(ticks_us(), start)
+
+
+def _sim_bus():
+    from . import sim  # only the sim port has a simulated bus
+    return sim.bus()
+
+
+def _idle():
+    try:
+        import machine
+        machine.idle()
+    except (ImportError, AttributeError):
+        pass
+
+
+_the_backend = None
+
+
+def _backend():
+    """The backend of this interpreter, chosen once."""
+    global _the_backend
+    if _the_backend is None:
+        _the_backend = _Backend(_find_lib())
+    return _the_backend
+
+
+def _find_lib():
+    try:
+        import _i2ct
+        return _i2ct
+    except ImportError:
+        pass
+    if sys.implementation.name == "cpython":
+        from . import _host
+        return _host.load()
+    try:
+        from . import _machine
+        return _machine.MachineLib()
+    except ImportError:
+        pass
+    raise ImportError("i2cperipheral: no backend: install the native module for this chip "
+                      "(see README) or use MicroPython 1.26+ with machine.I2CTarget")
+
+
+# ---- argument checks ---------------------------------------------------------
+
+def _type_name(x):
+    return type(x).__name__
+
+
+def _check_int(value, what):
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("%s must be an int, not %s" % (what, _type_name(value)))
+    return value
+
+
+def _check_addresses(addresses):
+    try:
+        items = iter(addresses)
+    except TypeError:
+        items = None
+    if items is None or isinstance(addresses, str):
+        raise TypeError("addresses must be a sequence of ints, not %s" % _type_name(addresses))
+    out = []
+    for a in items:
+        _check_int(a, "address")
+        if not 0 <= a <= 0x7F:
+            raise ValueError("address %d is outside 0..0x7f (7-bit addresses)" % a)
+        if a < 0x08 or a > 0x77:
+            raise ValueError("address 0x%02x is reserved by the I2C specification "
+                             "(0x00-0x07 and 0x78-0x7f)" % a)
+        if a in out:
+            raise ValueError("address 0x%02x is listed twice" % a)
+        out.append(a)
+    if not out:
+        raise ValueError("addresses is empty")
+    if len(out) > MAX_ADDRESSES:
+        raise ValueError("at most %d addresses per target, got %d" % (MAX_ADDRESSES, len(out)))
+    return out
+
+
+def _pin_number(pin, what):
+    """A pin as the flat functions take it: GPIO number, or port*32 + pin
+    for chips with lettered ports (PA22 -> 22, PB06 -> 38)."""
+    if isinstance(pin, bool):
+        raise TypeError("%s must be a Pin, a pin name or a pin number, not bool" % what)
+    if isinstance(pin, int):
+        if pin < 0:
+            raise ValueError("%s pin number %d is negative" % (what, pin))
+        return pin
+    if isinstance(pin, str):
+        name = pin
+    elif hasattr(pin, "value"):  # a machine.Pin: its repr names the pin
+        name = repr(pin)
+        start = name.find("(")
+        name = name[start + 1:].split(",")[0].split(")")[0].strip("'\" ")
+        if name.startswith("Pin.cpu."):
+            name = "P" + name[8:]
+    else:
+        raise TypeError("%s must be a Pin, a pin name or a pin number, not %s"
+                        % (what, _type_name(pin)))
+    number = _parse_pin_name(name)
+    if number is None:
+        raise ValueError("%s pin %r is not a pin name this library knows (GPIOn, Pxnn, n)"
+                         % (what, name))
+    return number
+
+
+def _parse_pin_name(name):
+    upper = name.upper()
+    for prefix in ("GPIO", "GP", "IO", "D"):
+        if upper.startswith(prefix) and upper[len(prefix):].isdigit():
+            return int(upper[len(prefix):])
+    if upper.isdigit():
+        return int(upper)
+    if len(upper) >= 3 and upper[0] == "P" and "A" <= upper[1] <= "K" and upper[2:].isdigit():
+        return (ord(upper[1]) - ord("A")) * 32 + int(upper[2:])
+    return None
+
+
+def _check_result(code, context):
+    """Raise the exception a negative flat-function result stands for."""
+    if code >= 0:
+        return code
+    if code == _PORT_ESTATE:
+        raise ValueError("I2CPeripheral is deinitialized")
+    if code == _PORT_EPIN:
+        raise ValueError("%s: these pins cannot be SCL/SDA of an I2C target on this chip" % context)
+    if code == _PORT_EBUSY:
+        raise ValueError("%s: pins or I2C block already in use" % context)
+    if code == _PORT_EADDR:
+        raise ValueError("%s: the hardware cannot match this set of addresses" % context)
+    if code in (_E_INVAL, _E_NOSPC, _E_EXIST):
+        raise ValueError("%s: invalid argument (code %d)" % (context, code))
+    if code == _PORT_EINST:
+        raise RuntimeError("%s: no free target instance" % context)
+    if code in (_E_NOENT, _E_STATE):
+        raise RuntimeError("%s: not possible in the current bus state" % context)
+    raise OSError(errno.EIO, "%s failed with code %d" % (context, code))
+
+
+# ---- the API -----------------------------------------------------------------
+
+class I2CPeripheral:
+    """Two wire serial protocol peripheral (I2C target)."""
+
+    _slots_in_use = []
+
+    def __init__(self, scl, sda, addresses, smbus=False):
+        addrs = _check_addresses(addresses)
+        scl_n = _pin_number(scl, "scl")
+        sda_n = _pin_number(sda, "sda")
+        if scl_n == sda_n:
+            raise ValueError("scl and sda are the same pin")
+        be = _backend()
+        slot = 0
+        while slot in I2CPeripheral._slots_in_use:
+            slot += 1
+        if slot >= be.max_targets:
+            raise RuntimeError("all %d I2C targets are in use: deinit() one first" % be.max_targets)
+        self._be = be
+        self._lib = be.lib
+        self._t = slot
+        self._current = None
+        self._memories = {}
+        self.addresses = tuple(addrs)
+        _check_result(self._lib.open(slot, scl_n, sda_n, bytes(addrs), _OPEN_SMBUS if smbus else 0),
+                      "I2CPeripheral(scl=%r, sda=%r)" % (scl, sda))
+        I2CPeripheral._slots_in_use.append(slot)
+        self._open = True
+        self.configure(max_stretch_us=_SMBUS_MAX_STRETCH_US if smbus else DEFAULT_MAX_STRETCH_US)
+
+    # lifetime
+    def deinit(self):
+        """Release pins, interrupt and peripheral.  Calling it again does nothing."""
+        if not getattr(self, "_open", False):
+            return
+        if self._current is not None:
+            self._current.close()
+        self._lib.close(self._t)
+        self._open = False
+        self._memories = {}
+        I2CPeripheral._slots_in_use.remove(self._t)
+
+    def __del__(self):
+        self.deinit()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.deinit()
+
+    def _check_open(self):
+        if not self._open:
+            raise ValueError("I2CPeripheral is deinitialized")
+
+    # requests
+    def request(self, timeout=-1):
+        """Wait for a request: timeout < 0 checks once (None if nothing), 0
+        waits forever, > 0 waits that many seconds then raises OSError(ETIMEDOUT)."""
+        self._check_open()
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+            raise TypeError("timeout must be a number of seconds, not %s" % _type_name(timeout))
+        if self._current is not None:
+            # The previous request is over once the program asks for the next.
+            self._current.close()
+        if timeout < 0:
+            self._be.step(self._t)
+            return self._take_request()
+        limit_us = int(timeout * 1000000)
+        start = self._be.now_us()
+        while True:
+            r = self._take_request()
+            if r is not None:
+                return r
+            if limit_us and self._be.elapsed_us(start) >= limit_us:
+                raise OSError(errno.ETIMEDOUT, "no I2C request within %s s" % timeout)
+            self._be.wait(self._t)
+
+    async def request_async(self, poll_ms=1):
+        """asyncio: wait for the next request without blocking other tasks."""
+        import asyncio
+        self._check_open()
+        if self._current is not None:
+            self._current.close()
+        while True:
+            self._be.step(self._t)
+            r = self._take_request()
+            if r is not None:
+                return r
+            await asyncio.sleep(poll_ms / 1000)
+
+    def _take_request(self):
+        v = self._lib.request(self._t)
+        if v == _E_NOENT:
+            return None
+        _check_result(v, "request()")
+        r = I2CPeripheralRequest(self, v & 0x7F, bool(v & _SEG_READ), bool(v & _SEG_RESTART))
+        self._current = r
+        return r
+
+    # extras beyond CircuitPython's API
+    def configure(self, max_stretch_us=None, filler=None):
+        """max_stretch_us: release a held clock after this long (0: never),
+        NACKing a written byte or sending the filler byte; filler: the byte
+        sent when the program has none (default 0xFF)."""
+        self._check_open()
+        if max_stretch_us is not None:
+            _check_int(max_stretch_us, "max_stretch_us")
+            if not 0 <= max_stretch_us <= 0x7FFFFFFF:
+                raise ValueError("max_stretch_us must be 0..2**31-1, got %d" % max_stretch_us)
+            _check_result(self._lib.configure(self._t, _CFG_MAX_STRETCH_US, max_stretch_us),
+                          "configure(max_stretch_us)")
+        if filler is not None:
+            _check_int(filler, "filler")
+            if not 0 <= filler <= 0xFF:
+                raise ValueError("filler must be a byte value 0..255, got %d" % filler)
+            _check_result(self._lib.configure(self._t, _CFG_FILLER, filler), "configure(filler)")
+
+    def serve_memory(self, address, mem, index_bytes=1, wrap=True, readonly=()):
+        """Serve `address` from `mem` entirely in the interrupt handler, as a
+        register file / EEPROM: the controller writes `index_bytes` index
+        bytes, then data (stored at the index, auto-incrementing), or reads
+        from the index.  readonly: up to two (lo, hi) index ranges whose
+        writes are NACKed.  mem=None returns the address to request mode."""
+        self._check_open()
+        _check_int(address, "address")
+        if address not in self.addresses:
+            raise ValueError("address 0x%02x is not one of this target's addresses" % address)
+        if mem is None:
+            _check_result(self._lib.set_regmap(self._t, address, None, 0), "serve_memory")
+            self._memories.pop(address, None)
+            return
+        if not isinstance(mem, bytearray):
+            raise TypeError("mem must be a bytearray, not %s" % _type_name(mem))
+        if not 0 < len(mem) <= 0xFFFF:
+            raise ValueError("mem must hold 1..65535 bytes, got %d" % len(mem))
+        if index_bytes not in (1, 2) or isinstance(index_bytes, bool):
+            raise ValueError("index_bytes must be 1 or 2, got %r" % (index_bytes,))
+        if len(readonly) > 2:
+            raise ValueError("at most 2 read-only ranges, got %d" % len(readonly))
+        ranges = []
+        for lo_hi in readonly:
+            lo, hi = lo_hi
+            _check_int(lo, "readonly start")
+            _check_int(hi, "readonly end")
+            if not 0 <= lo <= hi <= len(mem):
+                raise ValueError("readonly range (%d, %d) is not inside 0..%d" % (lo, hi, len(mem)))
+            ranges.append((lo, hi))
+        flags = (_REG_INDEX16 if index_bytes == 2 else 0) | (0 if wrap else _REG_NO_WRAP)
+        _check_result(self._lib.set_regmap(self._t, address, mem, flags), "serve_memory")
+        self._memories[address] = mem  # the engine points into it: keep it alive
+        for slot, (lo, hi) in enumerate(ranges):
+            _check_result(self._lib.set_readonly(self._t, address, slot, lo, hi), "serve_memory")
+
+    def memory_changed(self, address):
+        """(lo, hi): the index span the controller wrote since the last call, or None."""
+        self._check_open()
+        if address not in self._memories:
+            raise ValueError("address 0x%02x is not served from memory" % address)
+        v = self._lib.reg_dirty(self._t, address)
+        if v == _E_NOENT:
+            return None
+        _check_result(v, "memory_changed")
+        return (v & 0xFFFF, v >> 16)
+
+    def stats(self):
+        """Counters since construction, by name (see COUNTER_NAMES)."""
+        self._check_open()
+        out = {}
+        for i in range(len(COUNTER_NAMES)):
+            out[COUNTER_NAMES[i]] = _check_result(self._lib.counter(self._t, i), "stats")
+        return out
+
+
+class I2CPeripheralRequest:
+    """One addressed segment: START or repeated START, address, direction."""
+
+    def __init__(self, peripheral, address, is_read, is_restart):
+        self._p = peripheral
+        self.address = address
+        self.is_read = is_read
+        self.is_restart = is_restart
+        self._closed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _check(self):
+        if self._closed:
+            raise ValueError("I2C request is closed")
+        self._p._check_open()
+
+    def read(self, n=-1, ack=True):
+        """Up to n bytes the controller writes (n < 0: until the segment
+        ends); fewer when it sends STOP or repeated START.  ack=False holds
+        the n-th byte unacknowledged until ack()."""
+        self._check()
+        _check_int(n, "n")
+        if self.is_read:
+            raise OSError(errno.EACCES, "read() on a read request: the controller reads, use write()")
+        if n == 0:
+            return bytearray()
+        p = self._p
+        lib, t = p._lib, p._t
+        _check_result(lib.rx_want(t, n, bool(ack)), "read()")
+        buf = bytearray(n if n > 0 else _READ_CHUNK)
+        got = 0
+        while True:
+            status = _check_result(lib.status(t), "read()")
+            k = _check_result(lib.rx_take(t, memoryview(buf)[got:]), "read()")
+            got += k
+            if got == len(buf):
+                if n > 0:
+                    break
+                buf.extend(bytearray(_READ_CHUNK))
+                continue
+            if k == 0 and status & (_SEG_ENDED | _SEG_TIMEOUT):
+                break
+            if k == 0:
+                p._be.wait(t)
+        return buf if got == len(buf) else buf[:got]
+
+    def write(self, buffer):
+        """Send bytes to the controller; returns how many it clocked out
+        before it NACKed or ended the segment."""
+        self._check()
+        try:
+            data = memoryview(buffer)
+        except TypeError:
+            raise TypeError("write() needs a bytes-like object, not %s" % _type_name(buffer))
+        if not self.is_read:
+            raise OSError(errno.EACCES, "write() on a write request: the controller writes, use read()")
+        p = self._p
+        lib, t = p._lib, p._t
+        sent_before = _check_result(lib.tx_sent(t), "write()")
+        offset = 0
+        while True:
+            if offset < len(data):
+                offset += _check_result(lib.tx_put(t, data[offset:]), "write()")
+            status = _check_result(lib.status(t), "write()")
+            if status & (_SEG_ENDED | _SEG_TIMEOUT):
+                break
+            if offset == len(data) and status & _SEG_HELD and lib.tx_pending(t) == 0:
+                break  # all taken, and the controller already asks for more
+            p._be.wait(t)
+        return _check_result(lib.tx_sent(t), "write()") - sent_before
+
+    def ack(self, ack=True):
+        """ACK (or NACK) the byte read(n, ack=False) held."""
+        self._check()
+        if self.is_read:
+            raise OSError(errno.EACCES, "ack() on a read request: there is no byte to acknowledge")
+        if self._p._lib.ack(self._p._t, bool(ack)) < 0:
+            raise RuntimeError("ack(): no byte is held; use read(n, ack=False) first")
+
+    def close(self):
+        """End the request: the rest of a write is NACKed, the rest of a read
+        gets filler bytes (0xFF).  Calling it again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        p = self._p
+        if p._current is self:
+            p._current = None
+        if p._open:
+            p._lib.seg_close(p._t)
+
+    deinit = close  # i2ctarget's name
+
+
+I2CTarget = I2CPeripheral
+I2CTargetRequest = I2CPeripheralRequest
