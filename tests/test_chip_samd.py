@@ -100,6 +100,32 @@ def test_metro_m4_pins():
     assert chip.sercoms[5].enabled and chip.pin_mux(pin("PB02")) == (3, 3)
 
 
+def board_rows():
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "ports", "samd", "README.md")
+    rows = []
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[2].startswith("P") and cells[1].startswith("SAMD"):
+            rows.append((cells[0], "samd51" if "SAMD51" in cells[1] else "samd21",
+                         cells[2], cells[3], int(cells[4].split()[0]), cells[4][-2]))
+    return rows
+
+
+def test_board_table_is_read():
+    assert len(board_rows()) >= 8
+
+
+@pytest.mark.parametrize("row", board_rows(), ids=lambda r: r[0])
+def test_board_pins(row):
+    board, chip_name, scl, sda, sercom, func = row
+    chip = SamdChip(chip_name)
+    assert chip.open(0, pin(scl), pin(sda), [0x40]) == 0, board
+    assert chip.sercoms[sercom].enabled
+    assert chip.pin_mux(pin(sda))[1] == {"C": 2, "D": 3}[func]
+    assert chip.sercoms[sercom].address(0x40, False) == ACK
+
+
 def test_open_refuses_a_sercom_in_use(chip):
     scl, sda, n = BOARD[chip.chip]
     off, bit = chip.cfg["apb_bits"][n]
