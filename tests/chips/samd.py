@@ -110,8 +110,6 @@ class UsCounter:
 
 def sources():
     engine = os.path.join(REPO, "natmod", "engine", "i2ct_engine.c")
-    if not os.path.exists(engine):  # until the engine lands
-        engine = os.path.join(os.path.dirname(__file__), "stub_engine.c")
     return [os.path.join(REPO, "ports", "samd", "samd_i2ct.c"), engine,
             os.path.join(REPO, "natmod", "i2ct_glue.c")]
 
