@@ -394,8 +394,11 @@ RISCV = RiscvMachine()
 
 
 class Arch:
-    def __init__(self, name, code, machine, word_size, jump, decode_jump, cpu_flags=""):
+    def __init__(self, name, code, machine, word_size, jump, decode_jump, text_align=16):
         self.name = name
+        # alignment the loader's allocator gives the text: GC heap blocks are
+        # 16 bytes on 32-bit ports; the unix port maps text pages.
+        self.text_align = text_align
         self.code = code              # .mpy arch number
         self.machine = machine
         self.word_size = word_size
@@ -405,7 +408,7 @@ class Arch:
 
 
 ARCHES = {
-    "x64": Arch("x64", 2, X64, 8, jump_x86, decode_jump_x86),
+    "x64": Arch("x64", 2, X64, 8, jump_x86, decode_jump_x86, text_align=4096),
     "armv6m": Arch("armv6m", 4, ARM, 4, jump_thumb, decode_jump_thumb),
     "armv7m": Arch("armv7m", 5, ARM, 4, jump_thumb, decode_jump_thumb),
     "armv7emsp": Arch("armv7emsp", 7, ARM, 4, jump_thumb, decode_jump_thumb),

@@ -28,7 +28,6 @@ QSTR_SECTION = ".mpy.qstrs"
 GOT_SYMBOL = "_GLOBAL_OFFSET_TABLE_"
 DEFAULT_ENTRY = "mpy_init"
 DEFAULT_MAX_TEXT = 64 * 1024
-MAX_SECTION_ALIGN = 16   # what the loader's allocators guarantee for the text start
 
 # Undefined symbols the loader resolves: name -> .mpy relocation destination.
 RUNTIME_SYMBOLS = {
@@ -383,9 +382,9 @@ class Linker:
         bss_secs = [s for s in kept if s.kind == "bss" and s not in moved]
 
         for s in text_secs + bss_secs:
-            if s.align > MAX_SECTION_ALIGN:
+            if s.align > self.arch.text_align:
                 raise ToolError("%s: %s needs %d-byte alignment; the loader guarantees %d"
-                                % (s.obj.name, s.name, s.align, MAX_SECTION_ALIGN))
+                                % (s.obj.name, s.name, s.align, self.arch.text_align))
 
         # entry jump, then the entry section right behind it
         entry_value = entry_sym.value & ~1 if self.arch.thumb else entry_sym.value
