@@ -336,7 +336,9 @@ def test_register_mode_write_then_read_back(port):
     assert lib.reg_dirty(0, ADDR) == 3 | (16 << 16)
     assert lib.reg_dirty(0, ADDR) == M.E_NOENT
     assert lib.request(0) == M.E_NOENT  # register segments are not queued
-    assert lib.counter(0, M.CNT_SEGMENTS) >= 2
+    # machine.I2CTarget emits no END_WRITE for an index-only write, and esp32
+    # asks only for END_WRITE (soft IRQ flags are read late)
+    assert lib.counter(0, M.CNT_SEGMENTS) == (1 if port == "esp32" else 2)
 
 
 @pytest.mark.parametrize("port", ["rp2", "stm32", "esp32"])
@@ -392,6 +394,18 @@ def test_esp32_soft_irq_runs_later():
     assert lib.reg_dirty(0, ADDR) == 4 | (8 << 16)
 
 
+def test_esp32_write_followed_by_restart_read_still_marks_dirty():
+    # Both END_WRITE and END_READ happen in one driver callback; the soft
+    # handler runs later and reads the flags then.
+    m, lib = make("esp32")
+    mem = bytearray(8)
+    lib.set_regmap(0, ADDR, mem, 0)
+    x = m.bus.transfer([("w", ADDR, b"\x02\x44"), ("r", ADDR, 1)])
+    m.bus.run()
+    assert mem[2] == 0x44 and x.results == [2, bytearray(b"\x00")]  # read from index 3
+    assert lib.reg_dirty(0, ADDR) == 2 | (8 << 16)
+
+
 # ---- capabilities ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("port", HARD_PORTS + ["esp32"])
@@ -407,3 +421,24 @@ def test_capabilities_shape(port):
 def test_esp32_variants_map_to_esp32():
     m = fake_machine.FakeMachine("esp32")
     assert M.MachineLib(machine_module=m, platform="esp32").traits.name == "esp32"
+
+
+# ---- the same backend under the unix micropython ------------------------------------
+
+def test_backend_runs_under_micropython_with_heap_locked_irqs():
+    import shutil
+    import subprocess
+    mp = shutil.which("micropython")
+    assert mp, "the unix micropython is part of this project's test setup"
+    script = os.path.join(ROOT, "tests", "machine_models", "mp_scenarios.py")
+    out = subprocess.run([mp, script, ROOT], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "FAILURES []" in out.stdout, out.stdout
+    assert "DONE micropython" in out.stdout
+
+
+def test_micropython_scenarios_also_pass_on_cpython():
+    import subprocess
+    script = os.path.join(ROOT, "tests", "machine_models", "mp_scenarios.py")
+    out = subprocess.run([sys.executable, script, ROOT], capture_output=True, text=True, timeout=60)
+    assert "FAILURES []" in out.stdout, out.stdout + out.stderr

@@ -201,7 +201,8 @@ class _Target:
             self._end(hw)
 
     def _irq_mem(self, hw, f):
-        # Register mode: machine.I2CTarget serves mem itself; note the events.
+        # Register mode: machine.I2CTarget serves mem itself; note the events
+        # (esp32: writes with data only, see _construct).
         if f & _IRQ_END:
             self.cnt[CNT_SEGMENTS] += 1
         if f & IRQ_END_WRITE:
@@ -447,7 +448,9 @@ class MachineLib:
             hw = self.machine.I2CTarget(bid, tg.address, **kw)
         tg.hw = hw
         if mem is not None:
-            trig = _IRQ_END
+            # Soft IRQs (esp32) read the flags when the handler runs, so a
+            # later END_READ would hide an END_WRITE: ask for writes only.
+            trig = _IRQ_END if self.traits.hard else IRQ_END_WRITE
         else:
             trig = _IRQ_ALL
         tg.irq_obj = hw.irq(tg.handler, trigger=trig, hard=self.traits.hard)
