@@ -160,7 +160,7 @@ class _Target:
         self.q_sent = [0] * QUEUE_LEN    # bytes the controller clocked out
         self.q_head = 0
         self.q_count = 0
-        self.bus = -1                    # queue slot on the bus; -1 idle, -2 dropping
+        self.bus = -1  # queue slot on the bus; -1 idle, -2 dropping, -3 closed but preloaded
         self.src = _SRC_NONE
         self.loaded = _LOADED_NONE
         self.pre_i = 0
@@ -263,10 +263,13 @@ class _Target:
     def _byte_wanted(self, hw):
         self._confirm_loaded()
         i = self.bus
-        if i < 0 or self.q_flags[i] & (SEG_CLOSED | SEG_TIMEOUT):
+        if i == -3:
+            src = _SRC_PRELOAD  # closed by Python, still the preloaded response
+        elif i < 0 or self.q_flags[i] & (SEG_CLOSED | SEG_TIMEOUT):
             self._load(hw, self.filler, _LOADED_FILLER)
             return
-        src = self.src
+        else:
+            src = self.src
         if src <= _SRC_PYTHON and self.tx_len and i == self.q_head:
             self.src = _SRC_PYTHON
             b = self.tx[self.tx_start]
@@ -706,7 +709,13 @@ class MachineLib:
             if tg.held:
                 tg.src = _SRC_FILLER
                 tg.release_hold(tg.filler, _LOADED_FILLER)
-            tg.bus = -2  # the rest of this bus segment: dropped / filler
+            # The rest of this bus segment: the preloaded response it started
+            # with (the program declared it up front), else dropped / filler.
+            if tg.src == _SRC_NONE and tg.preload is not None and tg.q_flags[h] & SEG_READ:
+                tg.src = _SRC_PRELOAD
+                tg.pre_cur = tg.preload
+                tg.pre_i = 0
+            tg.bus = -3 if tg.src == _SRC_PRELOAD else -2
         n = tg.q_rx[h]
         tg.cnt[CNT_RX_DROPPED] += n
         tg.rx_start = (tg.rx_start + n) % RX_SIZE

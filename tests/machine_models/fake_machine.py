@@ -442,7 +442,11 @@ class FakeI2CTarget:
                 s.acked = False
                 break
             self._addr_match(s.kind == "r")
-            yield "addr"
+            if s.kind == "w":
+                yield "addr"
+            # a read's first byte is asked for in the same interrupt as the
+            # address (stm32 re-reads its status after ADDR; samd/mimxrt raise
+            # it right after the address ACK): no thread code runs in between
             if s.kind == "w":
                 for v in s.data:
                     self.rx_reg = v
