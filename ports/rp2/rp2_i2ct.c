@@ -1,0 +1,506 @@
+/*
+ * RP2040 / RP2350 port: a DW_apb_i2c block (I2C0 or I2C1) in target mode
+ * feeding the engine.  Build with -DI2CT_RP2040 or -DI2CT_RP2350; every
+ * register is reached at a fixed address, so the object works inside a
+ * native .mpy.
+ *
+ * How the engine's decisions map onto this block (it differs from blocks
+ * that hold SCL before every ACK):
+ *  - The address is matched against the one IC_SAR and ACKed by hardware;
+ *    it cannot be refused.  One address per instance: a second one is
+ *    I2CT_PORT_EADDR.  The reserved ranges 0x00-0x07 and 0x78-0x7F are
+ *    refused too (the datasheet does not guarantee operation there).
+ *  - Written bytes are ACKed by hardware as they enter the 16-byte RX FIFO.
+ *    IC_RX_TL=0 raises RX_FULL for every byte and the handler hands bytes to
+ *    the engine one at a time, so the engine sees each byte after it was
+ *    ACKed on the wire:
+ *      ACK  - nothing to do;
+ *      NACK - IC_SLV_DATA_NACK_ONLY=1: the *next* byte of the segment is
+ *             NACKed (and not stored), which ends the controller's write;
+ *      HOLD - the byte waits in the engine and RX_FULL is masked, so later
+ *             bytes stay in the hardware FIFO; with RX_FIFO_FULL_HLD_CTRL the
+ *             block stretches SCL once 16 of them wait, instead of dropping.
+ *             The release hook unmasks and the handler resumes in bus order.
+ *    So per-byte NACK (read(n, ack=False) then ack(False)) refuses the byte
+ *    after the n-th, and up to 16 bytes past what Python asked for are ACKed
+ *    before the clock is stretched.
+ *  - Read bytes: RD_REQ holds SCL until the TX FIFO has a byte.  The handler
+ *    writes exactly one byte per RD_REQ, so the controller can never clock a
+ *    byte the engine did not choose; on HOLD RD_REQ stays set and masked and
+ *    i2ct_port_tx_release() writes IC_DATA_CMD later.
+ *  - Segment boundaries: FIRST_DATA_BYTE marks a write's first byte, RD_REQ
+ *    after a write / RX_DONE / RESTART_DET starts a read, RESTART_DET marks a
+ *    repeated START, STOP_DET (only when addressed) ends it; a STOP without
+ *    data or RD_REQ was an address-only write (SMBus quick command).
+ *  - TX_ABRT flushes both FIFOs and keeps them flushed until IC_CLR_TX_ABRT
+ *    is read: the handler clears it first thing, and reports a lost bus
+ *    (ABRT_SLV_ARBLOST) to the engine as a bus error.
+ */
+#include "../../natmod/i2ct_glue.h"
+#include "dw_apb_i2c.h"
+#include "rp2_regs.h"
+
+#define REG32(a) (*(volatile uint32_t *)(uintptr_t)(a))
+
+/* NVIC priority: MicroPython's default for peripheral interrupts. */
+#define RP2_IRQ_PRIORITY 0x80u
+
+/* Interrupts while running, and while a received byte is held (everything
+ * latches meanwhile and is taken in order after the release). */
+#define RP2_INTR_RUN (IC_INTR_RX_FULL | IC_INTR_RD_REQ | IC_INTR_TX_ABRT | IC_INTR_RX_DONE \
+    | IC_INTR_STOP_DET | IC_INTR_RESTART_DET)
+#define RP2_INTR_HELD_RX (IC_INTR_TX_ABRT)
+#define RP2_INTR_HELD_TX (RP2_INTR_RUN & ~IC_INTR_RD_REQ)
+
+/* SDA hold after SCL falls when we transmit: 120 ns (enough for Fm+ data
+ * valid time), in clk_sys cycles. */
+#define RP2_SDA_TX_HOLD ((RP2_CLK_SYS_MHZ * 3u) / 25u + 1u)
+/* Spike filter: 50 ns (Fm / Fm+), rounded up. */
+#define RP2_SPKLEN ((RP2_CLK_SYS_MHZ * 50u + 999u) / 1000u)
+
+static const uint32_t i2c_bases[2] = { RP2_I2C0_BASE, RP2_I2C1_BASE };
+static const uint32_t i2c_resets[2] = { RP2_RESET_I2C0, RP2_RESET_I2C1 };
+static const uint8_t i2c_irqs[2] = { RP2_I2C0_IRQ, RP2_I2C1_IRQ };
+
+typedef enum { HELD_NONE = 0, HELD_RX, HELD_TX } rp2_held_t;
+typedef enum { SEG_NONE = 0, SEG_WRITE, SEG_READ } rp2_seg_t;
+
+typedef struct {
+    i2ct_engine_t *engine;
+    uint32_t base;
+    uint8_t inst;           /* 0: I2C0, 1: I2C1 */
+    uint8_t open;
+    uint8_t address;
+    uint8_t held;           /* rp2_held_t */
+    uint8_t seg;            /* rp2_seg_t: the segment the engine was told of */
+    uint8_t addressed;      /* a segment to us since the last STOP */
+    uint8_t restart_seen;   /* RESTART_DET since that segment began */
+    uint8_t read_over;      /* RX_DONE / restart: the next RD_REQ is a new read */
+    uint8_t was_in_reset;
+    uint8_t pins[2];        /* sda, scl */
+    uint32_t saved_ctrl[2];
+    uint32_t saved_pad[2];
+    uint32_t saved_vector;
+} rp2_port_t;
+
+static rp2_port_t ports[I2CT_MAX_TARGETS];
+
+/* ---- vector table ------------------------------------------------------- */
+/* MicroPython keeps the table in RAM (the SDK copies it there at boot); if
+ * VTOR points at ROM or flash, a RAM copy is made.  A natmod's BSS is only
+ * word aligned, so the copy is placed inside an over-sized array. */
+static uint32_t vector_space[RP2_VECTOR_COUNT + RP2_VECTOR_ALIGN / 4u];
+static uint32_t vector_users;
+static uint32_t vector_vtor_before;
+static uint32_t *vector_table;
+static uint8_t vector_copied;
+
+static inline void barrier_dsb_isb(void) {
+    __asm__ volatile ("dsb 0xF\n\tisb 0xF" ::: "memory");
+}
+
+static uint32_t *vector_table_claim(void) {
+    if (vector_users == 0) {
+        vector_vtor_before = REG32(SCB_VTOR);
+        if (vector_vtor_before < RP2_SRAM_BASE) {
+            uintptr_t space = (uintptr_t)vector_space;
+            uint32_t *copy = (uint32_t *)((space + RP2_VECTOR_ALIGN - 1u)
+                & ~(uintptr_t)(RP2_VECTOR_ALIGN - 1u));
+            const uint32_t *old = (const uint32_t *)(uintptr_t)vector_vtor_before;
+            for (unsigned i = 0; i < RP2_VECTOR_COUNT; i++) {
+                copy[i] = old[i];
+            }
+            barrier_dsb_isb();
+            REG32(SCB_VTOR) = (uint32_t)(uintptr_t)copy;
+            barrier_dsb_isb();
+            vector_table = copy;
+            vector_copied = 1;
+        } else {
+            vector_table = (uint32_t *)(uintptr_t)vector_vtor_before;
+            vector_copied = 0;
+        }
+    }
+    vector_users++;
+    return vector_table;
+}
+
+static void vector_table_release(void) {
+    if (vector_users == 0) {
+        return;
+    }
+    vector_users--;
+    if (vector_users == 0 && vector_copied) {
+        /* Switch back only if nobody moved VTOR after us. */
+        if (REG32(SCB_VTOR) == (uint32_t)(uintptr_t)vector_table) {
+            REG32(SCB_VTOR) = vector_vtor_before;
+            barrier_dsb_isb();
+        }
+        vector_copied = 0;
+    }
+}
+
+static void nvic_set_priority(unsigned irq, uint8_t prio) {
+    /* Word access: the M0+ has no byte access to IPR. */
+    uint32_t addr = NVIC_IPR + (irq & ~3u);
+    unsigned shift = (irq & 3u) * 8u;
+    REG32(addr) = (REG32(addr) & ~(0xFFu << shift)) | ((uint32_t)prio << shift);
+}
+
+static void nvic_enable(unsigned irq) {
+    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+    REG32(NVIC_ISER + 4u * (irq >> 5)) = 1u << (irq & 31u);
+}
+
+static void nvic_disable(unsigned irq) {
+    REG32(NVIC_ICER + 4u * (irq >> 5)) = 1u << (irq & 31u);
+    barrier_dsb_isb();
+    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+}
+
+/* ---- the interrupt handler ---------------------------------------------- */
+
+static void nack_rest(rp2_port_t *p, uint32_t on) {
+    REG32(p->base + IC_SLV_DATA_NACK_ONLY) = on;
+}
+
+/* A segment to us began (first data byte or first RD_REQ). */
+static void begin_segment(rp2_port_t *p, bool is_read) {
+    bool restart = p->addressed || p->restart_seen;
+    i2ct_decision_t d = engine_on_address(p->engine, p->address, is_read, restart);
+    p->seg = is_read ? SEG_READ : SEG_WRITE;
+    p->addressed = 1;
+    p->restart_seen = 0;
+    p->read_over = 0;
+    if (d == I2CT_NACK && !is_read) {
+        /* Refused (queue full): the hardware ACKed the address and the first
+         * byte already; refuse from the next byte on. */
+        nack_rest(p, 1);
+    }
+}
+
+static void on_stop(rp2_port_t *p) {
+    if (!p->addressed) {
+        /* STOP_DET fires only when we were addressed: with no byte and no
+         * RD_REQ, that was an address-only write. */
+        begin_segment(p, false);
+    }
+    engine_on_stop(p->engine);
+    p->seg = SEG_NONE;
+    p->addressed = 0;
+    p->restart_seen = 0;
+    p->read_over = 0;
+    nack_rest(p, 0);
+}
+
+/* Hand received bytes to the engine one by one.  Returns true when the
+ * engine holds one (the rest stays in the FIFO). */
+static bool rx_drain(rp2_port_t *p) {
+    uint32_t base = p->base;
+    i2ct_engine_t *e = p->engine;
+    while (REG32(base + IC_STATUS) & IC_STATUS_RFNE) {
+        uint32_t v = REG32(base + IC_DATA_CMD);
+        if ((v & IC_DATA_CMD_FIRST_DATA_BYTE) || p->seg != SEG_WRITE) {
+            /* A new write segment.  If a STOP is latched and no repeated
+             * START was seen, the STOP came between the two segments. */
+            if (p->addressed && !p->restart_seen
+                && (REG32(base + IC_RAW_INTR_STAT) & IC_INTR_STOP_DET)) {
+                (void)REG32(base + IC_CLR_STOP_DET);
+                on_stop(p);
+            }
+            begin_segment(p, false);
+        }
+        i2ct_decision_t d = engine_on_byte_received(e, (uint8_t)(v & IC_DATA_CMD_DAT_MASK));
+        if (d == I2CT_NACK) {
+            nack_rest(p, 1);
+        } else if (d == I2CT_HOLD) {
+            p->held = HELD_RX;
+            REG32(base + IC_INTR_MASK) = RP2_INTR_HELD_RX;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void on_read_request(rp2_port_t *p) {
+    uint32_t base = p->base;
+    if (p->seg != SEG_READ || p->read_over || p->restart_seen) {
+        begin_segment(p, true);
+    }
+    uint8_t byte;
+    i2ct_decision_t d = engine_on_byte_wanted(p->engine, &byte);
+    if (d == I2CT_HOLD) {
+        /* RD_REQ stays set (SCL stays low); masked until the release. */
+        p->held = HELD_TX;
+        REG32(base + IC_INTR_MASK) = RP2_INTR_HELD_TX;
+        return;
+    }
+    if (d != I2CT_SEND) {
+        byte = p->engine->filler;   /* a read cannot be refused */
+    }
+    REG32(base + IC_DATA_CMD) = byte;
+    (void)REG32(base + IC_CLR_RD_REQ);
+}
+
+static void rp2_i2ct_irq(rp2_port_t *p) {
+    uint32_t base = p->base;
+    uint32_t stat = REG32(base + IC_INTR_STAT);
+
+    if (stat & IC_INTR_TX_ABRT) {
+        /* The FIFOs stay flushed until this read: clear before serving any
+         * RD_REQ.  A flushed stale byte (ABRT_SLVFLUSH_TXFIFO) needs nothing
+         * more; losing the bus ends the segment. */
+        uint32_t source = REG32(base + IC_TX_ABRT_SOURCE);
+        (void)REG32(base + IC_CLR_TX_ABRT);
+        if (source & (ABRT_SLV_ARBLOST | ABRT_ARB_LOST)) {
+            engine_on_bus_error(p->engine);
+            p->seg = SEG_NONE;
+            p->read_over = 0;
+        }
+    }
+    if (stat & IC_INTR_RX_DONE) {
+        (void)REG32(base + IC_CLR_RX_DONE);
+        if (p->seg == SEG_READ && !p->read_over) {
+            engine_on_controller_nack(p->engine);
+            p->read_over = 1;
+        }
+    }
+    if (stat & IC_INTR_RESTART_DET) {
+        (void)REG32(base + IC_CLR_RESTART_DET);
+        p->restart_seen = 1;
+        nack_rest(p, 0);
+    }
+    if ((stat & IC_INTR_RX_FULL) && rx_drain(p)) {
+        return;     /* the rest waits for the release, in bus order */
+    }
+    if (stat & IC_INTR_STOP_DET) {
+        (void)REG32(base + IC_CLR_STOP_DET);
+        on_stop(p);
+    }
+    if (stat & IC_INTR_RD_REQ) {
+        on_read_request(p);
+    }
+}
+
+static void rp2_i2ct_irq_t0(void) {
+    rp2_i2ct_irq(&ports[0]);
+}
+
+#if I2CT_MAX_TARGETS > 1
+static void rp2_i2ct_irq_t1(void) {
+    rp2_i2ct_irq(&ports[1]);
+}
+#endif
+
+typedef void (*handler_t)(void);
+static const handler_t target_handlers[I2CT_MAX_TARGETS] = {
+    rp2_i2ct_irq_t0,
+    #if I2CT_MAX_TARGETS > 1
+    rp2_i2ct_irq_t1,
+    #endif
+};
+
+/* ---- engine hooks ------------------------------------------------------- */
+
+void i2ct_port_rx_release(void *port, bool ack) {
+    rp2_port_t *p = port;
+    if (!p->open || p->held != HELD_RX) {
+        return;
+    }
+    if (!ack) {
+        /* The held byte was ACKed by hardware; refuse the next one. */
+        nack_rest(p, 1);
+    }
+    p->held = HELD_NONE;
+    /* Unmasking lets the latched FIFO level and events interrupt again. */
+    REG32(p->base + IC_INTR_MASK) = RP2_INTR_RUN;
+}
+
+void i2ct_port_tx_release(void *port, uint8_t byte) {
+    rp2_port_t *p = port;
+    if (!p->open || p->held != HELD_TX) {
+        return;
+    }
+    REG32(p->base + IC_DATA_CMD) = byte;
+    (void)REG32(p->base + IC_CLR_RD_REQ);
+    p->held = HELD_NONE;
+    REG32(p->base + IC_INTR_MASK) = RP2_INTR_RUN;
+}
+
+uint32_t i2ct_port_now_us(void *port) {
+    (void)port;
+    return REG32(RP2_TIMER_BASE + TIMER_TIMERAWL);
+}
+
+uint32_t i2ct_port_irq_save(void *port) {
+    (void)port;
+    uint32_t primask;
+    __asm__ volatile ("mrs %0, primask\n\tcpsid i" : "=r" (primask) :: "memory");
+    return primask;
+}
+
+void i2ct_port_irq_restore(void *port, uint32_t state) {
+    (void)port;
+    __asm__ volatile ("msr primask, %0" :: "r" (state) : "memory");
+}
+
+/* ---- glue hooks --------------------------------------------------------- */
+
+int i2ct_port_id(void) {
+    return RP2_PORT_ID;
+}
+
+void *i2ct_port_state(int t) {
+    if (t < 0 || t >= I2CT_MAX_TARGETS) {
+        return NULL;
+    }
+    return &ports[t];
+}
+
+/* Instance whose SDA is `sda` and SCL is `scl`, or -1. */
+static int find_instance(int scl, int sda) {
+    if (scl < 0 || sda < 0 || scl >= (int)RP2_GPIO_COUNT || sda >= (int)RP2_GPIO_COUNT) {
+        return -1;
+    }
+    if ((sda & 1) != 0 || (scl & 1) != 1) {
+        return -1;
+    }
+    int inst = (sda >> 1) & 1;
+    return ((scl >> 1) & 1) == inst ? inst : -1;
+}
+
+static void pin_claim(rp2_port_t *p, unsigned i, unsigned pin) {
+    p->pins[i] = (uint8_t)pin;
+    p->saved_ctrl[i] = REG32(IO_GPIO_CTRL(pin));
+    p->saved_pad[i] = REG32(PADS_GPIO(pin));
+    /* Input on, output enabled, pull-up on (external pull-ups are still
+     * needed for real bus speeds), Schmitt trigger, slow slew. */
+    uint32_t pad = (p->saved_pad[i] & ~(PADS_OD | PADS_PDE | PADS_SLEWFAST))
+        | PADS_IE | PADS_PUE | PADS_SCHMITT;
+    REG32(PADS_GPIO(pin)) = pad;
+    REG32(IO_GPIO_CTRL(pin)) = (p->saved_ctrl[i] & ~IO_CTRL_FUNCSEL_MASK) | IO_FUNCSEL_I2C;
+    /* RP2350: release the pad isolation only once the function is selected. */
+    REG32(PADS_GPIO(pin)) = pad & ~RP2_PAD_ISO;
+}
+
+static void pin_restore(rp2_port_t *p, unsigned i) {
+    unsigned pin = p->pins[i];
+    REG32(IO_GPIO_CTRL(pin)) = p->saved_ctrl[i];
+    REG32(PADS_GPIO(pin)) = p->saved_pad[i];
+}
+
+static void wait_enable_status(uint32_t base, uint32_t want) {
+    for (unsigned spin = 0; spin < 100000u
+         && (REG32(base + IC_ENABLE_STATUS) & IC_ENABLE_STATUS_IC_EN) != want; spin++) {
+    }
+}
+
+int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
+    (void)flags;    /* no hardware SMBus timeouts on this block */
+    if (t < 0 || t >= I2CT_MAX_TARGETS) {
+        return I2CT_PORT_EINST;
+    }
+    rp2_port_t *p = &ports[t];
+    if (p->open) {
+        return I2CT_PORT_ESTATE;
+    }
+    int inst = find_instance(scl, sda);
+    if (inst < 0) {
+        return I2CT_PORT_EPIN;
+    }
+    /* One IC_SAR per block, and the reserved addresses are off limits. */
+    if (e->n_addresses != 1 || e->addresses[0] < 0x08u || e->addresses[0] > 0x77u) {
+        return I2CT_PORT_EADDR;
+    }
+    for (int o = 0; o < I2CT_MAX_TARGETS; o++) {
+        if (o != t && ports[o].open && ports[o].inst == inst) {
+            return I2CT_PORT_EBUSY;
+        }
+    }
+    uint32_t base = i2c_bases[inst];
+    uint32_t reset_bit = i2c_resets[inst];
+    uint8_t was_in_reset = (REG32(RP2_RESETS_BASE + RESETS_RESET) & reset_bit) != 0;
+    /* Out of reset and enabled: machine.I2C or machine.I2CTarget owns it.
+     * (A block in reset must not be read.) */
+    if (!was_in_reset && (REG32(base + IC_ENABLE) & IC_ENABLE_ENABLE)) {
+        return I2CT_PORT_EBUSY;
+    }
+
+    p->engine = e;
+    p->base = base;
+    p->inst = (uint8_t)inst;
+    p->address = e->addresses[0];
+    p->held = HELD_NONE;
+    p->seg = SEG_NONE;
+    p->addressed = 0;
+    p->restart_seen = 0;
+    p->read_over = 0;
+    p->was_in_reset = was_in_reset;
+
+    if (was_in_reset) {
+        REG32(RP2_RESETS_BASE + RP2_ALIAS_CLR + RESETS_RESET) = reset_bit;
+        for (unsigned spin = 0; spin < 100000u
+             && !(REG32(RP2_RESETS_BASE + RESETS_RESET_DONE) & reset_bit); spin++) {
+        }
+    }
+
+    /* Configure with the block disabled (IC_CON, IC_SAR and IC_FS_SPKLEN
+     * ignore writes otherwise). */
+    REG32(base + IC_ENABLE) = 0;
+    wait_enable_status(base, 0);
+    REG32(base + IC_INTR_MASK) = 0;
+    REG32(base + IC_CON) = IC_CON_SPEED_FAST | IC_CON_STOP_DET_IFADDRESSED
+        | IC_CON_RX_FIFO_FULL_HLD_CTRL;      /* target on, controller off */
+    REG32(base + IC_SAR) = p->address;
+    REG32(base + IC_SDA_HOLD) = RP2_SDA_TX_HOLD;
+    REG32(base + IC_FS_SPKLEN) = RP2_SPKLEN;
+    REG32(base + IC_RX_TL) = 0;             /* RX_FULL from one byte on */
+    REG32(base + IC_TX_TL) = 0;
+    REG32(base + IC_ACK_GENERAL_CALL) = 0;  /* address 0 is not ours */
+    REG32(base + IC_SLV_DATA_NACK_ONLY) = 0;
+    (void)REG32(base + IC_CLR_INTR);
+
+    pin_claim(p, 0, (unsigned)sda);
+    pin_claim(p, 1, (unsigned)scl);
+
+    unsigned irq = i2c_irqs[inst];
+    uint32_t *table = vector_table_claim();
+    p->saved_vector = table[16u + irq];
+    table[16u + irq] = (uint32_t)(uintptr_t)target_handlers[t];
+    barrier_dsb_isb();
+    nvic_set_priority(irq, RP2_IRQ_PRIORITY);
+    nvic_enable(irq);
+
+    p->open = 1;
+    REG32(base + IC_INTR_MASK) = RP2_INTR_RUN;
+    REG32(base + IC_ENABLE) = IC_ENABLE_ENABLE;
+    wait_enable_status(base, IC_ENABLE_STATUS_IC_EN);
+    return 0;
+}
+
+void i2ct_port_close(int t) {
+    if (t < 0 || t >= I2CT_MAX_TARGETS || !ports[t].open) {
+        return;
+    }
+    rp2_port_t *p = &ports[t];
+    uint32_t base = p->base;
+    unsigned irq = i2c_irqs[p->inst];
+
+    REG32(base + IC_INTR_MASK) = 0;
+    REG32(base + IC_ENABLE) = 0;
+    wait_enable_status(base, 0);
+    REG32(base + IC_SLV_DATA_NACK_ONLY) = 0;
+
+    nvic_disable(irq);
+    vector_table[16u + irq] = p->saved_vector;
+    barrier_dsb_isb();
+    vector_table_release();
+
+    pin_restore(p, 1);
+    pin_restore(p, 0);
+    if (p->was_in_reset) {
+        REG32(RP2_RESETS_BASE + RP2_ALIAS_SET + RESETS_RESET) = i2c_resets[p->inst];
+    }
+    p->held = HELD_NONE;
+    p->seg = SEG_NONE;
+    p->open = 0;
+}
