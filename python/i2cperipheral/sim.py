@@ -62,6 +62,11 @@ class _ControllerGaveUp(Exception):
     pass
 
 
+# Yielded before each look at a held clock: the target's program must get a
+# turn there, even in an atomic pump.
+_WAIT = "wait"
+
+
 def _signed32(value):
     value &= 0xFFFFFFFF
     return value - 0x100000000 if value & 0x80000000 else value
@@ -151,7 +156,7 @@ class SimBus:
 
     def __init__(self, lib=None, stretching=True, clock_hz=100000, stretch_step_us=None,
                  stop_when_idle=True, controller_timeout_us=None, max_targets=None,
-                 record=True):
+                 record=True, atomic=None):
         if not isinstance(clock_hz, int) or isinstance(clock_hz, bool) or not \
                 1000 <= clock_hz <= 5000000:
             raise ValueError("clock_hz must be an int in 1000..5000000, not %r" % (clock_hz,))
@@ -181,6 +186,11 @@ class SimBus:
             raise ValueError("controller_timeout_us must be None or an int >= 1")
         self.controller_timeout_us = controller_timeout_us
         self.stop_when_idle = bool(stop_when_idle)
+        # atomic: the controller does not let the target's program run between
+        # two bus steps, only while it waits for a held clock.  A controller
+        # that cannot stretch never waits, so its transactions run whole, as
+        # they do against a real program far slower than one byte time.
+        self.atomic = (not self.stretching) if atomic is None else bool(atomic)
         self.record = bool(record)
 
         self.faults = []
@@ -188,8 +198,8 @@ class SimBus:
         self.wave = []       # (time_ns, scl, sda) line changes, for vcd()
         self.transfers = []  # every transfer queued, in order
         self.steps = 0
-        self.written = [0] * max_targets    # data bytes delivered to each target
-        self.read = [0] * max_targets       # data bytes each target supplied and the controller clocked in
+        self.bytes_written = [0] * max_targets    # data bytes delivered to each target
+        self.bytes_read = [0] * max_targets       # data bytes each target supplied and the controller clocked in
         self.garbage = 0                    # bytes read while a target held SCL (non-stretching)
         self._t_ns = 0
         self._queue = []
@@ -259,15 +269,19 @@ class SimBus:
                 self._current = tr
                 self._gen = self._transaction(tr)
                 self._first_step = True
-            next(self._gen)
-            if self._current.done:
-                self._current = None
-                self._gen = None
+            while True:
+                waiting = next(self._gen) is _WAIT
+                if self._current.done:
+                    self._current = None
+                    self._gen = None
+                    break
+                if waiting or not self.atomic:
+                    break
             self.steps += 1
+            for fn in self._handlers:
+                fn(self)
         finally:
             self._pumping = False
-        for fn in self._handlers:
-            fn(self)
         return True
 
     def run(self, max_steps=100000):
@@ -277,7 +291,8 @@ class SimBus:
         while not self.idle():
             if steps >= max_steps:
                 tr = self._current
-                held = [t for t in self._held if self.lib.sim_poll(t) == _SIM_HOLD]
+                held = [t for t in range(self.max_targets)
+                        if self.lib.is_open(t) and self.lib.sim_poll(t) == _SIM_HOLD]
                 raise SimulationStuck(
                     "bus still busy after %d steps (%d us simulated): transfer %s%s; "
                     "no target code is releasing the clock?" % (
@@ -446,7 +461,7 @@ class SimBus:
         acc_in = (lib.counter(t, _CNT_BYTES_IN) + lib.counter(t, _CNT_NACKS)
                   + lib.counter(t, _CNT_RX_DROPPED))
         acc_out = lib.counter(t, _CNT_BYTES_OUT) + lib.counter(t, _CNT_FILLER)
-        return self.written[t], acc_in, self.read[t], acc_out
+        return self.bytes_written[t], acc_in, self.bytes_read[t], acc_out
 
     # ---- the transaction, step by step --------------------------------------
 
@@ -466,6 +481,7 @@ class SimBus:
             tr.error = str(e)
             self._log("giveup")
         tr.end_us = self.now_us()
+        tr.data = [bytes(d) for d in tr.data]
         if not tr.error and not tr.aborted and tr._decode is not None:
             tr.value = tr._decode(tr)
         tr.done = True
@@ -503,9 +519,10 @@ class SimBus:
             if is_read:
                 got = bytearray()
                 tr.data.append(got)
-                vals = yield from self._load(tr, sel, addr, 0)
                 total = arg if arg != BLOCK else 1
                 cut = self._abort_due(tr, count, total > 0 or si < last_seg)
+                vals = yield from self._load(tr, sel, addr, 0, self._waits(tr, cut or (
+                    tr.abort_after is None and total == 0 and si == last_seg)))
                 i = 0
                 while not cut and i < total:
                     yield from self._boundary()
@@ -516,15 +533,16 @@ class SimBus:
                     if arg == BLOCK and i == 1:
                         if byte > BLOCK_MAX:
                             tr.error = "block count %d out of range 0..%d" % (byte, BLOCK_MAX)
+                            tr.data[-1] = bytes(got)
                             self._ack_bit(sel, False)
                             self._stop()
                             return
                         total = 1 + byte
                     last = i >= total
                     self._ack_bit(sel, not last)
-                    if not last:
-                        vals = yield from self._load(tr, sel, addr, i)
                     cut = self._abort_due(tr, count, not last or si < last_seg)
+                    if not last:
+                        vals = yield from self._load(tr, sel, addr, i, self._waits(tr, cut))
                 tr.data[-1] = bytes(got)
             else:
                 acked = 0
@@ -533,7 +551,19 @@ class SimBus:
                 i = 0
                 while not cut and i < len(arg):
                     yield from self._boundary()
-                    ack = yield from self._write_byte(tr, sel, arg[i], addr, i)
+                    # A controller that vanishes after this byte does not
+                    # wait for its ACK.
+                    gone = tr.abort == "vanish" and tr.aborted is None and (
+                        (tr.abort_after is not None and count + 1 == tr.abort_after)
+                        or (tr.abort_after is None and i == len(arg) - 1 and si == last_seg))
+                    ack = yield from self._write_byte(tr, sel, arg[i], addr, i, not gone)
+                    if gone:
+                        count += 1
+                        acked += ack
+                        tr.acked[-1] = acked
+                        tr.aborted = "vanish after %d data bytes" % count
+                        self._log("abort", "vanish", count)
+                        return
                     count += 1
                     if not ack:
                         tr.error = "data byte %d NACKed" % i
@@ -569,6 +599,11 @@ class SimBus:
             return
         self._stop()
 
+    def _waits(self, tr, ending):
+        # Does the controller wait for a byte the target is loading?  Not
+        # when it is about to vanish or break the bus anyway.
+        return not (ending and tr.abort in ("vanish", "bus_error"))
+
     def _abort_due(self, tr, count, more):
         return tr.abort_after is not None and count == tr.abort_after and more \
             and tr.aborted is None
@@ -587,7 +622,7 @@ class SimBus:
             return
         waited = 0
         while held:
-            yield
+            yield _WAIT
             waited = self._hold_step(tr, waited)
             held = self._still_held(held)
 
@@ -611,15 +646,20 @@ class SimBus:
 
     def _wait_release(self, tr, held, results):
         # Stretching controller: look at the held clock once per pump.
+        for t in held:
+            if t not in self._held:
+                self._held.append(t)
         waited = 0
         while held:
-            yield
+            yield _WAIT
             waited = self._hold_step(tr, waited)
             for t in held[:]:
                 r = self.lib.sim_poll(t)
                 if r != _SIM_HOLD:
                     results[t] = r
                     held.remove(t)
+                    if t in self._held:
+                        self._held.remove(t)
         self._log("held", waited // 1000)
 
     def _address(self, addr, is_read, restart):
@@ -644,7 +684,7 @@ class SimBus:
         self._log("Sr" if restart else "S", addr, "r" if is_read else "w", "ack" if ack else "nack")
         return sel
 
-    def _write_byte(self, tr, sel, byte, addr, index):
+    def _write_byte(self, tr, sel, byte, addr, index, wait=True):
         lib = self.lib
         T = self._bit_ns
         self._wave_bits(byte, 8, self._t_ns)
@@ -653,13 +693,22 @@ class SimBus:
         held = []
         for t in sel:
             r = lib.sim_write_byte(t, byte)
-            self.written[t] += 1
+            self.bytes_written[t] += 1
             results[t] = r
             if r == _SIM_HOLD:
                 held.append(t)
         if held:
-            if self.stretching:
-                yield from self._wait_release(tr, held, results)
+            if not wait:
+                for t in held:
+                    if t not in self._held:
+                        self._held.append(t)
+                    results[t] = _SIM_NACK
+            elif self.stretching:
+                try:
+                    yield from self._wait_release(tr, held, results)
+                except _ControllerGaveUp:
+                    self._log("W", byte, "held")
+                    raise
             else:
                 for t in held:
                     self._held.append(t)
@@ -675,7 +724,7 @@ class SimBus:
         self._log("W", byte, "ack" if ack else "nack")
         return ack
 
-    def _load(self, tr, sel, addr, index):
+    def _load(self, tr, sel, addr, index, wait=True):
         # The controller ACKed the address or the previous byte: each target
         # puts its next byte on the bus (or holds SCL until it has one).
         lib = self.lib
@@ -693,7 +742,7 @@ class SimBus:
             else:
                 r = lib.sim_read_byte(t)
                 if r == _SIM_HOLD:
-                    if self.stretching:
+                    if self.stretching and wait:
                         held.append(t)
                     else:
                         self._held.append(t)
@@ -716,7 +765,7 @@ class SimBus:
                 garbage = garbage or t in self._held
             else:
                 byte &= v
-                self.read[t] += 1
+                self.bytes_read[t] += 1
         if garbage:
             self.garbage += 1
             self._fault(tr, "read 0x%02x byte %d: SCL held by target, read 0x%02x" % (
