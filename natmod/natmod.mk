@@ -113,3 +113,8 @@ natmod: $(addprefix natmod-,$(NATMOD_AVAILABLE))
 	@true
 
 all: natmod
+
+# For tests that build their own objects with the same flags: prints
+# "<cc> <cflags>|<mpytool link flags>|<libgcc>".
+natmod-flags-%:
+	@echo "$(NATMOD_CC_$*) $(filter-out -MMD -MP,$(NATMOD_CFLAGS)) $(NATMOD_ARCH_CFLAGS_$*)|$(NATMOD_LDFLAGS_$*)|$(call natmod_libgcc,$*)"
