@@ -167,6 +167,7 @@ class NativeModule:
         self.names = {}
         self.heap_top = HEAP
         self.buffers = {}          # fake object address -> (data address, length, writable)
+        self.shared = {}           # id(bytearray) -> (bytearray, fake object address)
         self.big_ints = {}         # fake object address -> Python int
         self.exception = None
         self.instructions = 0
@@ -327,10 +328,17 @@ class NativeModule:
             return NONE
         if isinstance(value, int):
             return self._from_int(value & ((1 << (8 * self.m.ws)) - 1), 2)
+        if isinstance(value, bytearray) and id(value) in self.shared:
+            # the same bytearray again (e.g. a register map the module keeps): same memory
+            addr = self.shared[id(value)][1]
+            self.uc.mem_write(self.buffers[addr][0], bytes(value))
+            return addr
         data = self._alloc(len(value) + 1)
         self.uc.mem_write(data, bytes(value))
         addr = self._alloc(16)
         self.buffers[addr] = (data, len(value), isinstance(value, bytearray))
+        if isinstance(value, bytearray):
+            self.shared[id(value)] = (value, addr)
         return addr
 
     def value(self, obj):
@@ -370,7 +378,6 @@ class NativeModule:
                 raise TypeError("%s takes %d arguments" % (name, n))
             code = m.word(fun + m.ws)
             ret = self._run(code & ~1 if m.thumb else code, objs)
-        for a, o in zip(args, objs):
-            if isinstance(a, bytearray):
-                a[:] = self.buffer_bytes(o)
+        for value, addr in self.shared.values():   # the module may write any buffer it holds
+            value[:] = self.buffer_bytes(addr)
         return self.value(ret)
