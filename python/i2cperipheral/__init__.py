@@ -58,6 +58,7 @@ COUNTER_NAMES = (
 )
 
 _READ_CHUNK = 32
+MAX_READ = 65535  # one read() never allocates more than this
 
 
 class _Backend:
@@ -439,6 +440,8 @@ class I2CPeripheralRequest:
         _check_int(n, "n")
         if self.is_read:
             raise OSError(errno.EACCES, "read() on a read request: the controller reads, use write()")
+        if n > MAX_READ:
+            raise ValueError("read(%d): at most %d bytes per read()" % (n, MAX_READ))
         if n == 0:
             return bytearray()
         p = self._p
@@ -453,6 +456,8 @@ class I2CPeripheralRequest:
             if got == len(buf):
                 if n > 0:
                     break
+                if got >= MAX_READ:
+                    break  # the rest stays for the next read()
                 buf.extend(bytearray(_READ_CHUNK))
                 continue
             if k == 0 and status & (_SEG_ENDED | _SEG_TIMEOUT):
