@@ -127,3 +127,18 @@ def test_unreferenced_sections_are_dropped(tmp_path):
     assert len(m.text) < 200
     with open(out, "rb") as f:
         assert NativeModule(f.read()).call("k") == 5
+
+
+@pytest.mark.parametrize("arch", build.ARCHES)
+def test_far_entry_gets_a_long_jump(arch, tmp_path):
+    """Without -ffunction-sections mpy_init sits deep inside one .text."""
+    d = str(tmp_path)
+    flags = ["-fno-function-sections", "-fno-data-sections"]
+    objs = [build.compile_c(arch, os.path.join(FIX, f), d, flags) for f in ("demo_mod.c", "demo_helper.c")]
+    ld = ["--bss-in-text"] if arch in ("x64", "rv32imc") else []
+    out = build.link(arch, objs, os.path.join(d, "far.mpy"), ld)
+    with open(out, "rb") as f:
+        data = f.read()
+    m = mpyformat.read_mpy(data)
+    assert inspect.entry_offset(m) > 64 and inspect.check(m) == []
+    assert NativeModule(data).call("divide", 1000, 7) == 6142

@@ -71,7 +71,17 @@ def jump_thumb(target):
 def decode_jump_thumb(text):
     if len(text) >= 2 and (u16(text, 0) & 0xF800) == 0xE000:
         return 4 + sign_extend((u16(text, 0) & 0x7FF) << 1, 12)
+    if len(text) >= 4 and (u16(text, 0) & 0xF800) == 0xF000 and (u16(text, 2) & 0xD000) == 0x9000:
+        return 4 + thumb_bl_get(u16(text, 0), u16(text, 2))
     return None
+
+
+def jump_thumb2(target):
+    # 16-bit B when it reaches, else 32-bit B.W (T4, ARMv7-M and later).
+    if fits_signed(target - 4, 12):
+        return jump_thumb(target)
+    hw1, hw2 = thumb_bl_set(0xF000, 0x9000, target - 4)
+    return struct.pack("<HH", hw1, hw2)
 
 
 def _cj_imm_bits(off):
@@ -89,15 +99,22 @@ def _cj_imm_value(insn):
 
 
 def jump_riscv(target):
-    # C.J (quadrant 1, funct3 101): PC-relative to the instruction itself.
-    if not fits_signed(target, 12):
-        raise ToolError("entry function too far for a compressed RISC-V jump")
-    return struct.pack("<H", 0xA001 | _cj_imm_bits(target))
+    # C.J (quadrant 1, funct3 101), else JAL x0: PC-relative to the instruction.
+    if fits_signed(target, 12):
+        return struct.pack("<H", 0xA001 | _cj_imm_bits(target))
+    if not fits_signed(target, 21):
+        raise ToolError("entry function too far for a RISC-V jump")
+    return struct.pack("<I", riscv_j_set(0x06F, target))
 
 
 def decode_jump_riscv(text):
     if len(text) >= 2 and (u16(text, 0) & 0xE003) == 0xA001:
         return _cj_imm_value(u16(text, 0))
+    if len(text) >= 4 and (u32(text, 0) & 0xFFF) == 0x06F:   # jal x0
+        insn = u32(text, 0)
+        v = (((insn >> 31) & 1) << 20 | ((insn >> 21) & 0x3FF) << 1 | ((insn >> 20) & 1) << 11
+             | ((insn >> 12) & 0xFF) << 12)
+        return sign_extend(v, 21)
     return None
 
 
@@ -410,9 +427,9 @@ class Arch:
 ARCHES = {
     "x64": Arch("x64", 2, X64, 8, jump_x86, decode_jump_x86, text_align=4096),
     "armv6m": Arch("armv6m", 4, ARM, 4, jump_thumb, decode_jump_thumb),
-    "armv7m": Arch("armv7m", 5, ARM, 4, jump_thumb, decode_jump_thumb),
-    "armv7emsp": Arch("armv7emsp", 7, ARM, 4, jump_thumb, decode_jump_thumb),
-    "armv7emdp": Arch("armv7emdp", 8, ARM, 4, jump_thumb, decode_jump_thumb),
+    "armv7m": Arch("armv7m", 5, ARM, 4, jump_thumb2, decode_jump_thumb),
+    "armv7emsp": Arch("armv7emsp", 7, ARM, 4, jump_thumb2, decode_jump_thumb),
+    "armv7emdp": Arch("armv7emdp", 8, ARM, 4, jump_thumb2, decode_jump_thumb),
     "rv32imc": Arch("rv32imc", 11, RISCV, 4, jump_riscv, decode_jump_riscv),
 }
 

@@ -32,7 +32,7 @@ def check(module):
         problems.append("qstr table lacks the source name")
     entry = entry_offset(module)
     if entry is None:
-        problems.append("text does not start with a jump")
+        pass    # no jump: the text starts with the entry function itself
     elif not 0 < entry < len(module.text):
         problems.append("entry jump goes outside the text (0x%x)" % entry)
     elif entry % 2 and ARCH_BY_CODE[module.arch].name != "x64":
@@ -76,7 +76,7 @@ def describe(module):
     lines.append("qstrs:       %d: %s" % (len(module.qstrs), " ".join(
         q if isinstance(q, str) else "<static %d>" % q for q in module.qstrs)))
     entry = entry_offset(module)
-    lines.append("text:        %d bytes, entry %s" % (len(module.text), "0x%x" % entry if entry is not None else "(no jump)"))
+    lines.append("text:        %d bytes, entry %s" % (len(module.text), "0x%x" % entry if entry is not None else "0x0 (no jump)"))
     if module.rodata:
         lines.append("rodata:      %d bytes" % len(module.rodata))
     lines.append("bss:         %d bytes" % module.bss_size)

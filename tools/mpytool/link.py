@@ -386,14 +386,17 @@ class Linker:
                 raise ToolError("%s: %s needs %d-byte alignment; the loader guarantees %d"
                                 % (s.obj.name, s.name, s.align, self.arch.text_align))
 
-        # entry jump, then the entry section right behind it
+        # entry jump, then the entry section right behind it (its size can
+        # depend on the distance, so grow the gap until the jump fits)
         entry_value = entry_sym.value & ~1 if self.arch.thumb else entry_sym.value
-        probe = len(self.arch.jump(16))
-        entry_addr = _align(probe, entry_sec.align) + entry_value
-        jump = self.arch.jump(entry_addr)
-        if len(jump) != probe:
-            raise ToolError("internal: entry jump size changed")
-
+        gap = 1
+        while True:
+            start = _align(gap, entry_sec.align)
+            jump = self.arch.jump(start + entry_value)
+            if len(jump) <= start:
+                jump = jump + b"\x00" * (start - len(jump))
+                break
+            gap = len(jump)
         text = bytearray(jump)
         for s in text_secs:
             start = _align(len(text), s.align)
