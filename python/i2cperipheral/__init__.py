@@ -29,6 +29,7 @@ _SEG_READ = 0x0100
 _SEG_RESTART = 0x0200
 _SEG_ENDED = 0x0400
 _SEG_HELD = 0x1000
+_SEG_ACK_WAIT = 0x2000
 _SEG_TIMEOUT = 0x8000
 
 _E_INVAL = -1
@@ -446,6 +447,8 @@ class I2CPeripheralRequest:
             return bytearray()
         p = self._p
         lib, t = p._lib, p._t
+        if _check_result(lib.status(t), "read()") & _SEG_ACK_WAIT:
+            raise RuntimeError("read(): the byte read(n, ack=False) held waits for ack() first")
         _check_result(lib.rx_want(t, n, bool(ack)), "read()")
         buf = bytearray(n if n > 0 else _READ_CHUNK)
         got = 0
