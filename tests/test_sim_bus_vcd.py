@@ -1,6 +1,5 @@
 # The simulated bus's VCD trace, decoded by sigrok's I2C decoder: what the
 # decoder sees on SCL/SDA must be the transactions the controller ran.
-import os
 import shutil
 import subprocess
 

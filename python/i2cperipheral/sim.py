@@ -24,6 +24,18 @@
 #    read as NACK and lost, a read byte a target has not supplied yet is read
 #    as 0xFF.  Every such event is recorded in bus.faults and transfer.faults.
 #
+# Use:
+#     from i2cperipheral import I2CPeripheral, sim
+#     bus = sim.reset(stretching=True, clock_hz=100000)
+#     get = bus.i2cget(0x40, 0x01)          # queued, returns a Transfer
+#     bus.i2cset(0x40, 0x01, 0xAA)
+#     with I2CPeripheral(5, 4, (0x40,)) as dev:
+#         while True:                       # ends with sim.SimulationDone
+#             r = dev.request()             # request() pumps the bus
+#             ...
+#     get.value, get.error, bus.faults, bus.vcd("bus.vcd")
+# Targets that need no Python (register mode) are driven by bus.run().
+#
 # Runs on CPython and MicroPython: no f-strings, no typing, no threads.
 
 _SIM_ACK = 0
@@ -198,9 +210,12 @@ class SimBus:
         self.wave = []       # (time_ns, scl, sda) line changes, for vcd()
         self.transfers = []  # every transfer queued, in order
         self.steps = 0
-        self.bytes_written = [0] * max_targets    # data bytes delivered to each target
-        self.bytes_read = [0] * max_targets       # data bytes each target supplied and the controller clocked in
-        self.garbage = 0                    # bytes read while a target held SCL (non-stretching)
+        # Data bytes delivered to each target; data bytes each target supplied
+        # that the controller clocked in; bytes the controller read while a
+        # target held SCL (non-stretching controller: garbage).
+        self.bytes_written = [0] * max_targets
+        self.bytes_read = [0] * max_targets
+        self.garbage = 0
         self._t_ns = 0
         self._queue = []
         self._current = None
@@ -339,15 +354,18 @@ class SimBus:
             if d == "w":
                 norm.append(("w", addr, _check_data(arg, "write data")))
             elif d == "r":
-                if arg != BLOCK and (not isinstance(arg, int) or isinstance(arg, bool) or arg < 0):
-                    raise ValueError("read length must be an int >= 0 or sim.BLOCK, not %r" % (arg,))
+                if arg != BLOCK and (not isinstance(arg, int) or isinstance(arg, bool)
+                                     or arg < 0):
+                    raise ValueError("read length must be an int >= 0 or sim.BLOCK, not %r"
+                                     % (arg,))
                 norm.append(("r", addr, arg))
             else:
                 raise ValueError("segment direction must be 'w' or 'r', not %r" % (d,))
         return self._queue_transfer("transfer", norm, abort_after, abort)
 
     def write(self, addr, data, **kw):
-        return self._queue_transfer("write", [("w", _check_address(addr), _check_data(data, "data"))], **kw)
+        seg = ("w", _check_address(addr), _check_data(data, "data"))
+        return self._queue_transfer("write", [seg], **kw)
 
     def read(self, addr, n, **kw):
         if not isinstance(n, int) or n < 0:
