@@ -314,3 +314,35 @@ def test_request_async():
 
     with I2CPeripheral(SCL, SDA, (0x40,)) as dev:
         assert asyncio.run(main(dev)) == b"\x09"
+
+
+def run_example(name):
+    """Run examples/<name> until the simulated controller is done; returns
+    what it printed."""
+    path = __file__.replace("\\", "/").rsplit("/", 3)[0] + "/examples/" + name
+    printed = []
+    with open(path) as f:
+        code = f.read()
+    try:
+        exec(code, {"__name__": "__main__", "print": lambda *a: printed.append(" ".join(str(x) for x in a))})
+    except sim.SimulationDone:
+        pass
+    return printed
+
+
+def test_reference_example():
+    bus = sim.reset()
+    get1 = bus.i2cget(0x40, 0x01)          # i2cget -y 1 0x40 0x01
+    put = bus.i2cset(0x40, 0x01, 0xAA)     # i2cset -y 1 0x40 0x01 0xaa
+    get2 = bus.i2cget(0x40, 0x01)
+    plain = bus.read(0x40, 2)              # a plain read: the example does not serve it
+    bad_index = bus.write(0x40, b"\x20\x01")
+    de = bus.write_byte(0x41, 0xDE)
+    printed = run_example("peripheral_regs.py")
+    assert get1.value == 0x00
+    assert put.error is None and put.acked == [2]
+    assert get2.value == 0xAA
+    assert plain.data == [b"\xff\xff"]     # filler from the context manager
+    assert bad_index.acked == [1] and bad_index.error == "data byte 1 NACKed"
+    assert de.error is None
+    assert printed == ["0x41 received 0xde"]
