@@ -76,6 +76,7 @@ typedef struct {
     uint8_t addressed;      /* a segment to us since the last STOP */
     uint8_t restart_seen;   /* RESTART_DET since that segment began */
     uint8_t read_over;      /* RX_DONE / restart: the next RD_REQ is a new read */
+    uint8_t stop_merged;    /* a latched STOP was used up between two segments */
     uint8_t was_in_reset;
     uint8_t pins[2];        /* sda, scl */
     uint32_t saved_ctrl[2];
@@ -206,6 +207,8 @@ static bool rx_drain(rp2_port_t *p) {
                 && (REG32(base + IC_RAW_INTR_STAT) & IC_INTR_STOP_DET)) {
                 (void)REG32(base + IC_CLR_STOP_DET);
                 on_stop(p);
+                /* One latch bit for two STOPs: the second one may be lost. */
+                p->stop_merged = 1;
             }
             begin_segment(p, false);
         }
@@ -276,6 +279,15 @@ static void rp2_i2ct_irq(rp2_port_t *p) {
         (void)REG32(base + IC_CLR_STOP_DET);
         on_stop(p);
     }
+    if (p->stop_merged) {
+        /* The FIFO is empty now: if the target state machine is idle, the
+         * write segment drained last is over too (its STOP shared a latch). */
+        p->stop_merged = 0;
+        if (p->seg == SEG_WRITE
+            && !(REG32(base + IC_STATUS) & (IC_STATUS_SLV_ACTIVITY | IC_STATUS_RFNE))) {
+            on_stop(p);
+        }
+    }
     if (stat & IC_INTR_RD_REQ) {
         on_read_request(p);
     }
@@ -313,6 +325,11 @@ void i2ct_port_rx_release(void *port, bool ack) {
     p->held = HELD_NONE;
     /* Unmasking lets the latched FIFO level and events interrupt again. */
     REG32(p->base + IC_INTR_MASK) = RP2_INTR_RUN;
+    if (p->stop_merged) {
+        /* Nothing may be latched any more: enter the handler anyway. */
+        unsigned irq = i2c_irqs[p->inst];
+        REG32(NVIC_ISPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+    }
 }
 
 void i2ct_port_tx_release(void *port, uint8_t byte) {
@@ -434,6 +451,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     p->addressed = 0;
     p->restart_seen = 0;
     p->read_over = 0;
+    p->stop_merged = 0;
     p->was_in_reset = was_in_reset;
 
     if (was_in_reset) {

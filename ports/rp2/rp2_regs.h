@@ -80,6 +80,7 @@
 #define SCB_VTOR                0xE000ED08u
 #define NVIC_ISER               0xE000E100u
 #define NVIC_ICER               0xE000E180u
+#define NVIC_ISPR               0xE000E200u
 #define NVIC_ICPR               0xE000E280u
 #define NVIC_IPR                0xE000E400u
 
