@@ -26,8 +26,16 @@ s = bus.i2cset(0x40, 3, 0xaa)
 g2 = bus.i2cget(0x40, 3)
 nobody = bus.read_byte(0x42)
 blk = bus.read_block_data(0x40, 2)
+seq = bus.transfer([("w", 0x40, b"\x02"), ("r", 0x40, 2)])
 bus.run()
-print("regs", g.value, s.acked, g2.value, nobody.error, blk.value)
+print("regs", g.value, s.acked, g2.value, nobody.error, blk.value, seq.data)
+for bad in (lambda: bus.transfer(5), lambda: bus.write(0x40, 5), lambda: bus.read(0x80, 1),
+            lambda: bus.write(0x40, b"x", abort="explode")):
+    try:
+        bad()
+        print("no error")
+    except (TypeError, ValueError) as e:
+        print(type(e).__name__, e)
 
 def handler(b):
     st = lib.request(0)
@@ -83,7 +91,11 @@ def test_sim_bus_runs_under_micropython(tmp_path):
     lines = out.stdout.splitlines()
     assert lines == [
         "open 0", "regmap 0", "stretch 0",
-        "regs 3 [2] 170 address 0x42 NACKed b'\\xaa\\x04'",
+        "regs 3 [2] 170 address 0x42 NACKed b'\\xaa\\x04' [b'\\x02\\xaa']",
+        "TypeError segments must be a list of ('w', addr, data) / ('r', addr, n)",
+        "TypeError data must be bytes-like or a list of ints, not int",
+        "ValueError address 0x80 out of range 0..0x7f",
+        "ValueError abort must be one of ('stop', 'restart', 'vanish', 'bus_error'), not 'explode'",
         "word 0x3412 None 0",
         "pi [b'\\xff\\xff'] 2 2",
         "timeout data byte 0 NACKed 1 True",

@@ -109,8 +109,9 @@ def _check_word(value, what):
 
 
 def _check_data(data, what):
-    if isinstance(data, str):
-        raise TypeError("%s must be bytes-like or a list of ints, not str" % what)
+    if isinstance(data, (str, int)):  # bytes(5) would be five zero bytes
+        raise TypeError("%s must be bytes-like or a list of ints, not %s"
+                        % (what, type(data).__name__))
     try:
         out = bytes(data)
     except (TypeError, ValueError):
@@ -343,10 +344,14 @@ class SimBus:
           'vanish'    the controller disappears: no STOP, only time passes;
           'bus_error' a misplaced START/STOP the targets see as a bus error.
         With abort_after=None, 'vanish' and 'bus_error' replace the final STOP."""
-        if isinstance(segments, (str, bytes)) or not hasattr(segments, "__iter__"):
+        try:
+            items = iter(segments)  # MicroPython's list has no __iter__ attribute
+        except TypeError:
+            items = None
+        if items is None or isinstance(segments, (str, bytes)):
             raise TypeError("segments must be a list of ('w', addr, data) / ('r', addr, n)")
         norm = []
-        for seg in segments:
+        for seg in items:
             if not isinstance(seg, tuple) or len(seg) != 3:
                 raise TypeError("segment %r: expected ('w', addr, data) or ('r', addr, n)" % (seg,))
             d, addr, arg = seg
