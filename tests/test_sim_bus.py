@@ -334,6 +334,27 @@ def test_two_targets_each_answer_their_own_address(world):
     assert counters(world.lib, a)["segments"] == 2 and counters(world.lib, b)["segments"] == 2
 
 
+def test_two_targets_on_one_address_share_the_wires(world):
+    # both ACK; a read is the wired AND of what they drive; both store a write
+    a = world.open(0, [0x40])
+    mem_a = world.regmap(a, 0x40, size=4)
+    b = world.open(1, [0x40])
+    mem_b = world.regmap(b, 0x40, size=4)
+    mem_a[:] = b"\xF0\x0F\xFF\x00"
+    mem_b[:] = b"\x3C\x3C\x81\xFF"
+    bus = world.bus()
+    r = bus.write_read(0x40, b"\x00", 4)
+    w = bus.write(0x40, b"\x01\x55")
+    bus.run()
+    assert r.value == b"\x30\x0C\x81\x00"
+    assert w.acked == [2] and mem_a[1] == mem_b[1] == 0x55
+    assert bus.bytes_written == [3, 3] and bus.bytes_read == [4, 4]
+    # each wire byte reached two targets: balance per target, not per wire byte
+    for t in (a, b):
+        assert bus.counter_balance(t) == (3, 3, 4, 4)
+    world.check = False
+
+
 # ---- stretching and non-stretching controllers ------------------------------------
 
 def test_non_stretching_controller_breaks_request_mode_visibly(world):
@@ -357,6 +378,7 @@ def test_non_stretching_controller_breaks_request_mode_visibly(world):
     c = counters(world.lib, t)
     assert c["rx_dropped"] == 2 and c["bytes_out"] == 0 and c["bytes_in"] == 0
     assert h.segments[1]["sent"] == 0  # write() would return 0: the program can tell
+    assert bus.counter_balance(t) == (2, 2, 0, 0)  # 2 bytes lost, 2 reads were garbage
 
 
 def test_non_stretching_controller_even_a_fast_program_loses_reads(world):
