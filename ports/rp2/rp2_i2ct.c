@@ -198,7 +198,8 @@ static void on_stop(rp2_port_t *p) {
 static bool rx_drain(rp2_port_t *p) {
     uint32_t base = p->base;
     i2ct_engine_t *e = p->engine;
-    while (REG32(base + IC_STATUS) & IC_STATUS_RFNE) {
+    /* Entered on RX_FULL: at least one byte is there. */
+    do {
         uint32_t v = REG32(base + IC_DATA_CMD);
         if ((v & IC_DATA_CMD_FIRST_DATA_BYTE) || p->seg != SEG_WRITE) {
             /* A new write segment.  If a STOP is latched and no repeated
@@ -220,7 +221,7 @@ static bool rx_drain(rp2_port_t *p) {
             REG32(base + IC_INTR_MASK) = RP2_INTR_HELD_RX;
             return true;
         }
-    }
+    } while (REG32(base + IC_STATUS) & IC_STATUS_RFNE);
     return false;
 }
 
@@ -244,10 +245,10 @@ static void on_read_request(rp2_port_t *p) {
     (void)REG32(base + IC_CLR_RD_REQ);
 }
 
-static void rp2_i2ct_irq(rp2_port_t *p) {
+/* TX_ABRT, RX_DONE, RESTART_DET: at most once per segment, kept out of the
+ * per-byte path. */
+static void on_segment_events(rp2_port_t *p, uint32_t stat) {
     uint32_t base = p->base;
-    uint32_t stat = REG32(base + IC_INTR_STAT);
-
     if (stat & IC_INTR_TX_ABRT) {
         /* The FIFOs stay flushed until this read: clear before serving any
          * RD_REQ.  A flushed stale byte (ABRT_SLVFLUSH_TXFIFO) needs nothing
@@ -271,6 +272,15 @@ static void rp2_i2ct_irq(rp2_port_t *p) {
         (void)REG32(base + IC_CLR_RESTART_DET);
         p->restart_seen = 1;
         nack_rest(p, 0);
+    }
+}
+
+static void rp2_i2ct_irq(rp2_port_t *p) {
+    uint32_t base = p->base;
+    uint32_t stat = REG32(base + IC_INTR_STAT);
+
+    if (stat & (IC_INTR_TX_ABRT | IC_INTR_RX_DONE | IC_INTR_RESTART_DET)) {
+        on_segment_events(p, stat);
     }
     if ((stat & IC_INTR_RX_FULL) && rx_drain(p)) {
         return;     /* the rest waits for the release, in bus order */
