@@ -1,0 +1,222 @@
+/*
+ * Shared STM32 services for the I2C v1 and v2 drivers (see stm32_common.h).
+ */
+#include "stm32_common.h"
+
+static const stm32_i2c_instance_t instances[STM32_I2C_COUNT] = STM32_I2C_INSTANCES;
+static const stm32_pin_af_t pin_table[] = STM32_I2C_PINS;
+
+const stm32_i2c_instance_t *stm32_instance(unsigned n) {
+    return n < STM32_I2C_COUNT ? &instances[n] : 0;
+}
+
+int stm32_find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda) {
+    if (scl == sda) {
+        return -1;
+    }
+    const unsigned rows = sizeof(pin_table) / sizeof(pin_table[0]);
+    for (unsigned i = 0; i < rows; i++) {
+        const stm32_pin_af_t *c = &pin_table[i];
+        if (c->pin != scl || c->role != STM32_ROLE_SCL) {
+            continue;
+        }
+        for (unsigned j = 0; j < rows; j++) {
+            const stm32_pin_af_t *d = &pin_table[j];
+            if (d->pin == sda && d->role == STM32_ROLE_SDA && d->instance == c->instance) {
+                *af_scl = c->af;
+                *af_sda = d->af;
+                return c->instance;
+            }
+        }
+    }
+    return -1;
+}
+
+/* ---- vector table --------------------------------------------------------- */
+/* A natmod's BSS is only word aligned: over-size the array and use the
+ * aligned table inside it. */
+static uint32_t vector_space[STM32_VECTOR_COUNT + STM32_VECTOR_ALIGN / 4u];
+static uint32_t vector_users;
+static uint32_t vector_vtor_before;
+static uint32_t *vector_table;
+static uint8_t vector_copied;
+
+void stm32_barrier(void) {
+    __asm__ volatile ("dsb 0xF\n\tisb 0xF" ::: "memory");
+}
+
+static bool address_is_sram(uint32_t a) {
+    return a >= 0x20000000u && a < 0x40000000u;
+}
+
+uint32_t *stm32_vectors_claim(void) {
+    if (vector_users == 0) {
+        vector_vtor_before = REG32(SCB_VTOR);
+        if (!address_is_sram(vector_vtor_before)) {
+            /* In flash (MicroPython's stm32 port keeps it there): copy. */
+            uintptr_t space = (uintptr_t)vector_space;
+            uint32_t *copy = (uint32_t *)((space + STM32_VECTOR_ALIGN - 1u)
+                & ~(uintptr_t)(STM32_VECTOR_ALIGN - 1u));
+            const uint32_t *old = (const uint32_t *)(uintptr_t)vector_vtor_before;
+            for (unsigned i = 0; i < STM32_VECTOR_COUNT; i++) {
+                copy[i] = old[i];
+            }
+            stm32_barrier();
+            REG32(SCB_VTOR) = (uint32_t)(uintptr_t)copy;
+            stm32_barrier();
+            vector_table = copy;
+            vector_copied = 1;
+        } else {
+            vector_table = (uint32_t *)(uintptr_t)vector_vtor_before;
+            vector_copied = 0;
+        }
+    }
+    vector_users++;
+    return vector_table;
+}
+
+void stm32_vectors_release(void) {
+    if (vector_users == 0) {
+        return;
+    }
+    vector_users--;
+    if (vector_users == 0 && vector_copied) {
+        /* Switch back only if nobody moved VTOR after us. */
+        if (REG32(SCB_VTOR) == (uint32_t)(uintptr_t)vector_table) {
+            REG32(SCB_VTOR) = vector_vtor_before;
+            stm32_barrier();
+        }
+        vector_copied = 0;
+    }
+}
+
+uint32_t *stm32_vectors_table(void) {
+    return vector_table;
+}
+
+void stm32_nvic_enable(unsigned irq) {
+    /* Byte access to IPR is fine on M4 / M7. */
+    *(volatile uint8_t *)(uintptr_t)(NVIC_IPR + irq) = STM32_IRQ_PRIORITY;
+    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+    REG32(NVIC_ISER + 4u * (irq >> 5)) = 1u << (irq & 31u);
+}
+
+void stm32_nvic_disable(unsigned irq) {
+    REG32(NVIC_ICER + 4u * (irq >> 5)) = 1u << (irq & 31u);
+    stm32_barrier();
+    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+}
+
+/* ---- GPIO ------------------------------------------------------------------ */
+
+static uint32_t gpio_base(unsigned pin) {
+    return STM32_GPIO_BASE + (pin >> 5) * STM32_GPIO_STRIDE;
+}
+
+static void field_set(uint32_t addr, unsigned shift, uint32_t mask, uint32_t value) {
+    REG32(addr) = (REG32(addr) & ~(mask << shift)) | ((value & mask) << shift);
+}
+
+static uint32_t field_get(uint32_t addr, unsigned shift, uint32_t mask) {
+    return (REG32(addr) >> shift) & mask;
+}
+
+void stm32_pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af) {
+    uint32_t g = gpio_base(pin);
+    unsigned n = pin & 31u;
+    uint32_t afr = g + GPIO_AFRL + 4u * (n >> 3);
+    REG32(STM32_RCC_GPIO_ENR) = REG32(STM32_RCC_GPIO_ENR) | (1u << (pin >> 5));
+    (void)REG32(STM32_RCC_GPIO_ENR);   /* let the clock enable settle */
+    saved->pin = (uint8_t)pin;
+    saved->moder = (uint8_t)field_get(g + GPIO_MODER, 2u * n, 3u);
+    saved->otype = (uint8_t)field_get(g + GPIO_OTYPER, n, 1u);
+    saved->pupd = (uint8_t)field_get(g + GPIO_PUPDR, 2u * n, 3u);
+    saved->af = (uint8_t)field_get(afr, 4u * (n & 7u), 0xFu);
+    /* Function, open drain and pull-up first, the mode switch last, so the
+     * pin never drives the bus. */
+    field_set(afr, 4u * (n & 7u), 0xFu, af);
+    field_set(g + GPIO_OTYPER, n, 1u, 1u);
+    field_set(g + GPIO_PUPDR, 2u * n, 3u, GPIO_PULL_UP);
+    field_set(g + GPIO_MODER, 2u * n, 3u, GPIO_MODE_AF);
+}
+
+void stm32_pin_restore(const stm32_pin_saved_t *saved) {
+    uint32_t g = gpio_base(saved->pin);
+    unsigned n = saved->pin & 31u;
+    field_set(g + GPIO_MODER, 2u * n, 3u, saved->moder);
+    field_set(g + GPIO_PUPDR, 2u * n, 3u, saved->pupd);
+    field_set(g + GPIO_OTYPER, n, 1u, saved->otype);
+    field_set(g + GPIO_AFRL + 4u * (n >> 3), 4u * (n & 7u), 0xFu, saved->af);
+}
+
+/* ---- clocks ------------------------------------------------------------------ */
+
+bool stm32_apb1_is_on(unsigned enr_bit) {
+    return (REG32(STM32_RCC_APB1ENR) >> enr_bit) & 1u;
+}
+
+bool stm32_apb1_enable(unsigned enr_bit) {
+    bool was_on = stm32_apb1_is_on(enr_bit);
+    REG32(STM32_RCC_APB1ENR) = REG32(STM32_RCC_APB1ENR) | (1u << enr_bit);
+    (void)REG32(STM32_RCC_APB1ENR);
+    return was_on;
+}
+
+void stm32_apb1_disable(unsigned enr_bit) {
+    REG32(STM32_RCC_APB1ENR) = REG32(STM32_RCC_APB1ENR) & ~(1u << enr_bit);
+}
+
+uint32_t stm32_hclk_hz(void) {
+    uint32_t per_ms = (REG32(SYST_RVR) & 0xFFFFFFu) + 1u;
+    if (!(REG32(SYST_CSR) & SYST_CSR_CLKSOURCE)) {
+        per_ms *= 8u;   /* SysTick on HCLK / 8 */
+    }
+    return per_ms * 1000u;
+}
+
+uint32_t stm32_apb1_hz(void) {
+    uint32_t ppre = (REG32(STM32_RCC_CFGR) >> STM32_PPRE1_SHIFT) & 7u;
+    uint32_t hz = stm32_hclk_hz();
+    /* 0xx: not divided; 100..111: divided by 2, 4, 8, 16. */
+    return (ppre & 4u) ? hz >> ((ppre & 3u) + 1u) : hz;
+}
+
+/* ---- time ------------------------------------------------------------------------ */
+/* The cycle counter wraps every 2^32 cycles (20 s at 216 MHz); microseconds
+ * are accumulated from the cycles between two reads, so a read at least that
+ * often (every hold start and every service call does one) keeps the count
+ * right. */
+static uint32_t cycles_per_us;
+static uint32_t last_cycles;
+static uint32_t us_total;
+
+void stm32_time_start(void) {
+    REG32(SCB_DEMCR) = REG32(SCB_DEMCR) | DEMCR_TRCENA;
+    REG32(DWT_LAR) = DWT_LAR_KEY;            /* Cortex-M7 locks the DWT */
+    REG32(DWT_CTRL) = REG32(DWT_CTRL) | DWT_CTRL_CYCCNTENA;
+    uint32_t mhz = stm32_hclk_hz() / 1000000u;
+    cycles_per_us = mhz ? mhz : 1u;
+    last_cycles = REG32(DWT_CYCCNT);
+}
+
+uint32_t stm32_now_us(void) {
+    if (!cycles_per_us) {
+        stm32_time_start();
+    }
+    uint32_t now = REG32(DWT_CYCCNT);
+    uint32_t delta = now - last_cycles;
+    uint32_t whole = delta / cycles_per_us;
+    us_total += whole;
+    last_cycles += whole * cycles_per_us;
+    return us_total;
+}
+
+uint32_t stm32_irq_save(void) {
+    uint32_t primask;
+    __asm__ volatile ("mrs %0, primask\n\tcpsid i" : "=r" (primask) :: "memory");
+    return primask;
+}
+
+void stm32_irq_restore(uint32_t state) {
+    __asm__ volatile ("msr primask, %0" :: "r" (state) : "memory");
+}

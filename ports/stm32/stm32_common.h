@@ -1,0 +1,116 @@
+/*
+ * What the two STM32 I2C drivers share: register access, the chip table
+ * (pins, instances, clocks, interrupt lines), the vector table copy, NVIC,
+ * GPIO alternate-function claim / restore, clock rates and the microsecond
+ * clock.  Everything is reached through fixed addresses, so the objects work
+ * inside a native .mpy (no firmware symbols).
+ *
+ * Build with exactly one family define: I2CT_STM32F4 (I2C v1), I2CT_STM32F7
+ * or I2CT_STM32L4 (I2C v2).
+ */
+#ifndef I2CT_STM32_COMMON_H
+#define I2CT_STM32_COMMON_H
+
+#include <stdint.h>
+#include <stdbool.h>
+
+#define REG32(a) (*(volatile uint32_t *)(uintptr_t)(a))
+
+/* One row of a family's pin table: pin (port * 32 + number, PB6 = 38) can be
+ * SCL or SDA of I2C `instance` (0 = I2C1) with alternate function `af`. */
+#define STM32_ROLE_SCL 0u
+#define STM32_ROLE_SDA 1u
+typedef struct {
+    uint8_t pin;
+    uint8_t instance;
+    uint8_t role;
+    uint8_t af;
+} stm32_pin_af_t;
+
+/* One I2C instance of a family. */
+typedef struct {
+    uint32_t base;
+    uint8_t enr_bit;        /* bit in the APB1 enable register */
+    uint8_t irq_event;      /* v1: event line; v2: event line */
+    uint8_t irq_error;
+} stm32_i2c_instance_t;
+
+#if defined(I2CT_STM32F4)
+#include "stm32f4_chip.h"
+#elif defined(I2CT_STM32F7)
+#include "stm32f7_chip.h"
+#elif defined(I2CT_STM32L4)
+#include "stm32l4_chip.h"
+#else
+#error "define I2CT_STM32F4, I2CT_STM32F7 or I2CT_STM32L4"
+#endif
+
+/* Cortex-M system registers (same on M4 and M7). */
+#define SCB_VTOR        0xE000ED08u
+#define SCB_DEMCR       0xE000EDFCu
+#define DEMCR_TRCENA    (1u << 24)
+#define SYST_CSR        0xE000E010u
+#define SYST_RVR        0xE000E014u
+#define SYST_CSR_CLKSOURCE (1u << 2)
+#define NVIC_ISER       0xE000E100u
+#define NVIC_ICER       0xE000E180u
+#define NVIC_ICPR       0xE000E280u
+#define NVIC_IPR        0xE000E400u
+#define DWT_CTRL        0xE0001000u
+#define DWT_CYCCNT      0xE0001004u
+#define DWT_LAR         0xE0001FB0u
+#define DWT_LAR_KEY     0xC5ACCE55u
+#define DWT_CTRL_CYCCNTENA 1u
+
+/* GPIO register offsets (every STM32 family). */
+#define GPIO_MODER   0x00u
+#define GPIO_OTYPER  0x04u
+#define GPIO_PUPDR   0x0Cu
+#define GPIO_AFRL    0x20u
+#define GPIO_MODE_AF 2u
+#define GPIO_PULL_UP 1u
+
+/* NVIC priority of our lines: the upper nibble is what the 4 implemented
+ * bits keep; mid-range, below SysTick and the firmware's USB. */
+#define STM32_IRQ_PRIORITY 0x80u
+
+typedef struct {
+    uint8_t pin;
+    uint8_t moder, otype, pupd, af;   /* previous settings, restored on close */
+} stm32_pin_saved_t;
+
+/* Instance whose SCL and SDA reach the two pins; fills their AFs; -1 if none. */
+int stm32_find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda);
+const stm32_i2c_instance_t *stm32_instance(unsigned n);
+
+/* Vector table: the first claim copies a flash table to RAM (or patches a
+ * RAM table in place); the last release switches VTOR back. */
+uint32_t *stm32_vectors_claim(void);
+void stm32_vectors_release(void);
+uint32_t *stm32_vectors_table(void);
+void stm32_nvic_enable(unsigned irq);
+void stm32_nvic_disable(unsigned irq);
+void stm32_barrier(void);
+
+/* GPIO: clock on, alternate function, open drain, pull-up; and back. */
+void stm32_pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af);
+void stm32_pin_restore(const stm32_pin_saved_t *saved);
+
+/* APB1 enable bit of an instance: returns whether it was already on. */
+bool stm32_apb1_enable(unsigned enr_bit);
+void stm32_apb1_disable(unsigned enr_bit);
+bool stm32_apb1_is_on(unsigned enr_bit);
+
+/* Clock rates derived from what the firmware configured: HCLK from SysTick
+ * (MicroPython programs it for 1 kHz) and APB1 from the RCC prescaler. */
+uint32_t stm32_hclk_hz(void);
+uint32_t stm32_apb1_hz(void);
+
+/* Microseconds from the DWT cycle counter (wrapping, 32 bits). */
+void stm32_time_start(void);
+uint32_t stm32_now_us(void);
+
+uint32_t stm32_irq_save(void);
+void stm32_irq_restore(uint32_t state);
+
+#endif
