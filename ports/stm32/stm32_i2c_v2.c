@@ -267,7 +267,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     if (n < 0) {
         return I2CT_PORT_EPIN;
     }
-    uint32_t oar1, oar2;
+    uint32_t oar1 = 0, oar2 = 0;
     int err = v2_address_config(e, &oar1, &oar2);
     if (err) {
         return err;
