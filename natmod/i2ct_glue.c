@@ -145,15 +145,21 @@ int i2ct_seg_close(int t) {
     return e ? engine_py_close(e) : I2CT_PORT_ESTATE;
 }
 
-int i2ct_reg_dirty(int t, int address) {
+int i2ct_reg_dirty(int t, int address, uint8_t *span, int n) {
     i2ct_engine_t *e = open_target(t);
     if (!e) {
         return I2CT_PORT_ESTATE;
     }
-    if (address < 0 || address > 0x7F) {
+    if (address < 0 || address > 0x7F || n < 4) {
         return I2CT_EINVAL;
     }
-    return engine_py_reg_dirty(e, (uint8_t)address);
+    uint16_t lo = 0, hi = 0;
+    int result = engine_py_reg_dirty(e, (uint8_t)address, &lo, &hi);
+    span[0] = (uint8_t)lo;
+    span[1] = (uint8_t)(lo >> 8);
+    span[2] = (uint8_t)hi;
+    span[3] = (uint8_t)(hi >> 8);
+    return result;
 }
 
 int i2ct_counter(int t, int index) {

@@ -66,7 +66,9 @@ int i2ct_tx_sent(int t);
 int i2ct_tx_pending(int t);
 int i2ct_ack(int t, int ack);
 int i2ct_seg_close(int t);
-int i2ct_reg_dirty(int t, int address);
+/* Fills span[0..3] with lo, hi (little-endian 16-bit each) and returns 1
+ * when the controller wrote the map since the last call, else 0. */
+int i2ct_reg_dirty(int t, int address, uint8_t *span, int n);
 int i2ct_counter(int t, int index);
 /* Thread-context housekeeping: releases holds past the stretch limit. */
 int i2ct_service(int t);

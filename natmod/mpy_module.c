@@ -8,6 +8,7 @@
  *     open(t, scl, sda, addresses: bytes-like, flags)
  *     set_regmap(t, address, mem: bytearray or None, flags)
  *     rx_take(t, buf: writable) -> count      tx_put(t, buf) -> count
+ *     reg_dirty(t, address, span: writable, 4 bytes) -> 1 / 0
  * Negative results are returned as ints (error codes); the Python wrapper
  * raises.  Only argument type errors raise here (TypeError, from the
  * runtime's int and buffer conversions).
@@ -22,10 +23,10 @@
 #define GLUE_INT_FUNCS_0(X) X(abi_version) X(port)
 #define GLUE_INT_FUNCS_1(X) X(close) X(is_open) X(request) X(status) X(tx_sent) \
     X(tx_pending) X(seg_close) X(service)
-#define GLUE_INT_FUNCS_2(X) X(ack) X(reg_dirty) X(counter)
+#define GLUE_INT_FUNCS_2(X) X(ack) X(counter)
 #define GLUE_INT_FUNCS_3(X) X(configure) X(rx_want)
 #define GLUE_INT_FUNCS_5(X) X(set_readonly)
-#define GLUE_BUF_FUNCS(X) X(open) X(set_regmap) X(rx_take) X(tx_put)
+#define GLUE_BUF_FUNCS(X) X(open) X(set_regmap) X(rx_take) X(tx_put) X(reg_dirty)
 
 #if defined(I2CT_WITH_SIM)
 #define SIM_INT_FUNCS_1(X) X(sim_read_byte) X(sim_controller_nack) X(sim_stop) \
@@ -149,6 +150,15 @@ static mpy_obj_t w_tx_put(mpy_obj_t t, mpy_obj_t buf) {
     return result(i2ct_tx_put(arg_int(t), (const uint8_t *)info.buf, buffer_len(&info)));
 }
 static MPY_FUN_2(f_tx_put, w_tx_put);
+
+/* reg_dirty(t, address, span) -> 1 and span filled, or 0 */
+static mpy_obj_t w_reg_dirty(mpy_obj_t t, mpy_obj_t address, mpy_obj_t span) {
+    mpy_buffer_info_t info;
+    mpy_get_buffer(span, &info, MPY_BUFFER_WRITE);
+    return result(i2ct_reg_dirty(arg_int(t), arg_int(address), (uint8_t *)info.buf,
+        buffer_len(&info)));
+}
+static MPY_FUN_3(f_reg_dirty, w_reg_dirty);
 
 /* ---- registration ---------------------------------------------------------------- */
 typedef struct {

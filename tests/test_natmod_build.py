@@ -79,14 +79,15 @@ SCENARIO = [
     ("sim_write_byte", 0, 0x12), ("sim_write_byte", 0, 0x34), ("rx_take", 0, "buf4"),
     ("sim_stop", 0), ("status", 0), ("seg_close", 0), ("counter", 0, 0), ("counter", 0, 99),
     ("set_regmap", 0, 0x41, "regs16", 0), ("sim_address", 0, 0x41, 0, 0),
-    ("sim_write_byte", 0, 3), ("sim_write_byte", 0, 0xAA), ("sim_stop", 0), ("reg_dirty", 0, 0x41),
+    ("sim_write_byte", 0, 3), ("sim_write_byte", 0, 0xAA), ("sim_stop", 0), ("reg_dirty", 0, 0x41, "span4"),
     ("sim_address", 0, 0x40, 1, 0), ("request", 0), ("tx_put", 0, b"\x99\x98"), ("sim_poll", 0),
     ("sim_read_byte", 0), ("sim_read_byte", 0), ("sim_controller_nack", 0), ("sim_stop", 0),
     ("tx_sent", 0), ("close", 0), ("is_open", 0), ("close", 0), ("set_regmap", 0, 0x41, None, 0),
 ]
-EXPECTED = [1, 0, 0, 1, 0, 0x40, 0, 0, 0, 2, 0, 0x440, 0, 2, -1, 0, 0, 0, 0, 0, 0x40003,
+EXPECTED = [1, 0, 0, 1, 0, 0x40, 0, 0, 0, 2, 0, 0x440, 0, 2, -1, 0, 0, 0, 0, 0, 1,
             0, 0x140, 2, 0, 0x199, 0x198, 0, 0, 2, 0, 0, -24, -24]
-BUFFERS = {"buf4": (4, [0x12, 0x34, 0, 0]), "regs16": (16, [0, 0, 0, 0xAA] + [0] * 12)}
+BUFFERS = {"buf4": (4, [0x12, 0x34, 0, 0]), "regs16": (16, [0, 0, 0, 0xAA] + [0] * 12),
+           "span4": (4, [3, 0, 4, 0])}
 
 
 def _run_emulated(m):

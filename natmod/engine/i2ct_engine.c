@@ -86,6 +86,14 @@ static void rx_discard(i2ct_engine_t *e, uint16_t n) {
     e->rx_len = (uint16_t)(e->rx_len - n);
 }
 
+/* Bytes of a segment Python never read.  They were ACKed, except the byte
+ * read(n, ack=False) held if it was never ACKed (counted as a NACK). */
+static void discard_unread(i2ct_engine_t *e, i2ct_segment_t *seg) {
+    e->counters[I2CT_CNT_RX_UNREAD] += seg->rx_avail - (seg->rx_avail && seg->rx_unacked ? 1u : 0u);
+    rx_discard(e, seg->rx_avail);
+    seg->rx_avail = 0;
+}
+
 static void tx_flush_unsent(i2ct_engine_t *e) {
     e->counters[I2CT_CNT_TX_UNSENT] += e->tx_len;
     e->tx_len = 0;
@@ -160,6 +168,7 @@ static i2ct_decision_t rx_accept(i2ct_engine_t *e, uint8_t b) {
         hold_start(e, I2CT_HOLD_RX);
         e->held_in_ring = true;
         bus_segment(e)->flags |= I2CT_SEG_ACK_WAIT;
+        bus_segment(e)->rx_unacked = 1;
         return I2CT_HOLD;
     }
     e->counters[I2CT_CNT_BYTES_IN]++;
@@ -351,6 +360,7 @@ i2ct_decision_t engine_on_address(i2ct_engine_t *e, uint8_t address, bool is_rea
     seg->flags = (is_read ? I2CT_SEG_READ : 0u) | (restart ? I2CT_SEG_RESTART : 0u);
     seg->rx_avail = 0;
     seg->tx_sent = 0;
+    seg->rx_unacked = 0;
     e->bus = I2CT_BUS_REQUEST;
     e->rx_credit = 0;
     e->rx_hold_last = false;
@@ -552,6 +562,7 @@ int engine_py_ack(i2ct_engine_t *e, bool ack) {
         hold_end(e);
         if (ack) {
             e->counters[I2CT_CNT_BYTES_IN]++;
+            seg->rx_unacked = 0;
         } else {
             e->counters[I2CT_CNT_NACKS]++;
             /* The controller is told to stop; anything more it sends is NACKed. */
@@ -588,9 +599,7 @@ int engine_py_close(i2ct_engine_t *e) {
             /* The bus segment outlives the request: serve it as ignored. */
             e->bus = I2CT_BUS_IGNORE;
         }
-        e->counters[I2CT_CNT_RX_DROPPED] += seg->rx_avail;
-        rx_discard(e, seg->rx_avail);
-        seg->rx_avail = 0;
+        discard_unread(e, seg);
         e->q_head = (uint8_t)((e->q_head + 1u) % I2CT_QUEUE_LEN);
         e->q_count--;
     }
@@ -614,16 +623,18 @@ int engine_py_configure(i2ct_engine_t *e, int key, uint32_t value) {
     }
 }
 
-int32_t engine_py_reg_dirty(i2ct_engine_t *e, uint8_t address) {
+int engine_py_reg_dirty(i2ct_engine_t *e, uint8_t address, uint16_t *lo, uint16_t *hi) {
     i2ct_regmap_t *rm = find_regmap(e, address);
     if (!rm) {
         return I2CT_ENOENT;
     }
     uint32_t irq = i2ct_port_irq_save(e->port);
-    int32_t result = I2CT_ENOENT;
+    int result = 0;
     if (rm->dirty_hi > rm->dirty_lo) {
-        result = (int32_t)(rm->dirty_lo | ((uint32_t)rm->dirty_hi << 16));
+        *lo = rm->dirty_lo;
+        *hi = rm->dirty_hi;
         rm->dirty_lo = rm->dirty_hi = 0;
+        result = 1;
     }
     i2ct_port_irq_restore(e->port, irq);
     return result;
@@ -643,7 +654,7 @@ void engine_reset_bus(i2ct_engine_t *e) {
     }
     while (e->q_count) {
         i2ct_segment_t *seg = queue_head(e);
-        e->counters[I2CT_CNT_RX_DROPPED] += seg->rx_avail;
+        discard_unread(e, seg);
         e->q_head = (uint8_t)((e->q_head + 1u) % I2CT_QUEUE_LEN);
         e->q_count--;
     }

@@ -32,6 +32,8 @@
 #include <stddef.h>
 
 /* ---- sizes (compile-time, no allocation) ------------------------------ */
+/* Every byte the controller writes ends in exactly one of BYTES_IN, NACKS
+ * and RX_DROPPED; every byte it clocks out of us in BYTES_OUT or FILLER. */
 #ifndef I2CT_MAX_ADDRESSES
 #define I2CT_MAX_ADDRESSES 8       /* addresses one target answers */
 #endif
@@ -80,11 +82,12 @@ enum {
     I2CT_CNT_TIMEOUTS,       /* holds released by the maximum stretch time */
     I2CT_CNT_BUS_ERRORS,     /* bus errors reported by the port */
     I2CT_CNT_OVERRUNS,       /* addresses NACKed because the queue was full */
-    I2CT_CNT_RX_DROPPED,     /* ACKed bytes discarded unread, or held bytes lost to a STOP */
+    I2CT_CNT_RX_DROPPED,     /* written bytes neither ACKed nor NACKed: lost under a hold */
     I2CT_CNT_TX_UNSENT,      /* bytes Python wrote that the controller never read */
     I2CT_CNT_SEGMENTS,       /* segments addressed to us (both modes) */
     I2CT_CNT_ADDR_NACKS,     /* addresses NACKed (not ours / disabled) */
     I2CT_CNT_REG_WRITES,     /* bytes stored by register mode (subset of BYTES_IN) */
+    I2CT_CNT_RX_UNREAD,      /* ACKed bytes Python closed without reading (subset of BYTES_IN) */
     I2CT_CNT_COUNT
 };
 
@@ -113,6 +116,7 @@ typedef struct {
     uint16_t rx_avail;      /* bytes of this segment in the rx ring */
     uint16_t tx_sent;       /* bytes the controller clocked out */
     uint8_t address;
+    uint8_t rx_unacked;     /* the last byte in the ring was never ACKed (ack-wait) */
 } i2ct_segment_t;
 
 typedef enum {
@@ -229,9 +233,10 @@ int engine_py_ack(i2ct_engine_t *e, bool ack);
 /* Close the head segment and pop it: NACK / filler for the rest. */
 int engine_py_close(i2ct_engine_t *e);
 int engine_py_configure(i2ct_engine_t *e, int key, uint32_t value);
-/* Span of a register map written by the controller since the last call:
- * lo | hi << 16, or I2CT_ENOENT when nothing was written; clears it. */
-int32_t engine_py_reg_dirty(i2ct_engine_t *e, uint8_t address);
+/* Span [lo, hi) of a register map written by the controller since the last
+ * call: 1 and the span, 0 when nothing was written, I2CT_ENOENT when the
+ * address has no map.  Clears the span. */
+int engine_py_reg_dirty(i2ct_engine_t *e, uint8_t address, uint16_t *lo, uint16_t *hi);
 uint32_t engine_py_counter(i2ct_engine_t *e, int index);
 /* Forget all bus state (target disabled): ends segments, drops holds. */
 void engine_reset_bus(i2ct_engine_t *e);

@@ -106,6 +106,9 @@ int i2ct_sim_address(int t, int address, int is_read, int restart) {
     if (!e) {
         return I2CT_SIM_CLOSED;
     }
+    /* A START ends whatever this target was holding (only a controller that
+     * ignores stretching can send one then). */
+    sim_targets[t].held = false;
     return decision_to_result(&sim_targets[t],
         engine_on_address(e, (uint8_t)(address & 0x7F), is_read != 0, restart != 0), 0);
 }

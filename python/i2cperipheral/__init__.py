@@ -21,42 +21,17 @@ except ImportError:  # CPython
         return a - b
 
 
-ABI_VERSION = 1
-MAX_ADDRESSES = 8
-PORT_SIM = 0
+from ._abi import (
+    ABI_VERSION, MAX_ADDRESSES, PORT_SIM, COUNTER_NAMES, SEG_READ, SEG_RESTART, SEG_ENDED,
+    SEG_HELD, SEG_ACK_WAIT, SEG_TIMEOUT, E_INVAL, E_NOSPC, E_EXIST, E_NOENT, E_STATE,
+    PORT_EPIN, PORT_EBUSY, PORT_EADDR, PORT_EINST, PORT_ESTATE, OPEN_SMBUS,
+    CFG_MAX_STRETCH_US, CFG_FILLER, REG_INDEX16, REG_NO_WRAP,
+)
 
-_SEG_READ = 0x0100
-_SEG_RESTART = 0x0200
-_SEG_ENDED = 0x0400
-_SEG_HELD = 0x1000
-_SEG_ACK_WAIT = 0x2000
-_SEG_TIMEOUT = 0x8000
-
-_E_INVAL = -1
-_E_NOSPC = -2
-_E_EXIST = -3
-_E_NOENT = -4
-_E_STATE = -5
-_PORT_EPIN = -20
-_PORT_EBUSY = -21
-_PORT_EADDR = -22
-_PORT_EINST = -23
-_PORT_ESTATE = -24
-
-_OPEN_SMBUS = 1
-_CFG_MAX_STRETCH_US = 0
-_CFG_FILLER = 1
-_REG_INDEX16 = 1
-_REG_NO_WRAP = 2
-_SMBUS_MAX_STRETCH_US = 25000  # SMBus tLOW:SEXT
+SMBUS_MAX_STRETCH_US = 25000  # SMBus tLOW:SEXT
 # Without smbus=True a held clock is still released after this long, so a
 # stalled program cannot hold the whole bus (CircuitPython waits forever).
 DEFAULT_MAX_STRETCH_US = 100000
-
-COUNTER_NAMES = (
-    "bytes_in", "bytes_out", "nacks", "filler", "timeouts", "bus_errors", "overruns",
-    "rx_dropped", "tx_unsent", "segments", "address_nacks", "register_writes",
-)
 
 _READ_CHUNK = 32
 MAX_READ = 65535  # one read() never allocates more than this
@@ -220,19 +195,19 @@ def _check_result(code, context):
     """Raise the exception a negative flat-function result stands for."""
     if code >= 0:
         return code
-    if code == _PORT_ESTATE:
+    if code == PORT_ESTATE:
         raise ValueError("I2CPeripheral is deinitialized")
-    if code == _PORT_EPIN:
+    if code == PORT_EPIN:
         raise ValueError("%s: these pins cannot be SCL/SDA of an I2C target on this chip" % context)
-    if code == _PORT_EBUSY:
+    if code == PORT_EBUSY:
         raise ValueError("%s: pins or I2C block already in use" % context)
-    if code == _PORT_EADDR:
+    if code == PORT_EADDR:
         raise ValueError("%s: the hardware cannot match this set of addresses" % context)
-    if code in (_E_INVAL, _E_NOSPC, _E_EXIST):
+    if code in (E_INVAL, E_NOSPC, E_EXIST):
         raise ValueError("%s: invalid argument (code %d)" % (context, code))
-    if code == _PORT_EINST:
+    if code == PORT_EINST:
         raise RuntimeError("%s: no free target instance" % context)
-    if code in (_E_NOENT, _E_STATE):
+    if code in (E_NOENT, E_STATE):
         raise RuntimeError("%s: not possible in the current bus state" % context)
     raise OSError(errno.EIO, "%s failed with code %d" % (context, code))
 
@@ -262,11 +237,11 @@ class I2CPeripheral:
         self._current = None
         self._memories = {}
         self.addresses = tuple(addrs)
-        _check_result(self._lib.open(slot, scl_n, sda_n, bytes(addrs), _OPEN_SMBUS if smbus else 0),
+        _check_result(self._lib.open(slot, scl_n, sda_n, bytes(addrs), OPEN_SMBUS if smbus else 0),
                       "I2CPeripheral(scl=%r, sda=%r)" % (scl, sda))
         I2CPeripheral._slots_in_use.append(slot)
         self._open = True
-        self.configure(max_stretch_us=_SMBUS_MAX_STRETCH_US if smbus else DEFAULT_MAX_STRETCH_US)
+        self.configure(max_stretch_us=SMBUS_MAX_STRETCH_US if smbus else DEFAULT_MAX_STRETCH_US)
 
     # lifetime
     def deinit(self):
@@ -331,10 +306,10 @@ class I2CPeripheral:
 
     def _take_request(self):
         v = self._lib.request(self._t)
-        if v == _E_NOENT:
+        if v == E_NOENT:
             return None
         _check_result(v, "request()")
-        r = I2CPeripheralRequest(self, v & 0x7F, bool(v & _SEG_READ), bool(v & _SEG_RESTART))
+        r = I2CPeripheralRequest(self, v & 0x7F, bool(v & SEG_READ), bool(v & SEG_RESTART))
         self._current = r
         return r
 
@@ -348,13 +323,13 @@ class I2CPeripheral:
             _check_int(max_stretch_us, "max_stretch_us")
             if not 0 <= max_stretch_us <= 0x7FFFFFFF:
                 raise ValueError("max_stretch_us must be 0..2**31-1, got %d" % max_stretch_us)
-            _check_result(self._lib.configure(self._t, _CFG_MAX_STRETCH_US, max_stretch_us),
+            _check_result(self._lib.configure(self._t, CFG_MAX_STRETCH_US, max_stretch_us),
                           "configure(max_stretch_us)")
         if filler is not None:
             _check_int(filler, "filler")
             if not 0 <= filler <= 0xFF:
                 raise ValueError("filler must be a byte value 0..255, got %d" % filler)
-            _check_result(self._lib.configure(self._t, _CFG_FILLER, filler), "configure(filler)")
+            _check_result(self._lib.configure(self._t, CFG_FILLER, filler), "configure(filler)")
 
     def serve_memory(self, address, mem, index_bytes=1, wrap=True, readonly=()):
         """Serve `address` from `mem` entirely in the interrupt handler, as a
@@ -386,7 +361,7 @@ class I2CPeripheral:
             if not 0 <= lo <= hi <= len(mem):
                 raise ValueError("readonly range (%d, %d) is not inside 0..%d" % (lo, hi, len(mem)))
             ranges.append((lo, hi))
-        flags = (_REG_INDEX16 if index_bytes == 2 else 0) | (0 if wrap else _REG_NO_WRAP)
+        flags = (REG_INDEX16 if index_bytes == 2 else 0) | (0 if wrap else REG_NO_WRAP)
         _check_result(self._lib.set_regmap(self._t, address, mem, flags), "serve_memory")
         self._memories[address] = mem  # the engine points into it: keep it alive
         for slot, (lo, hi) in enumerate(ranges):
@@ -397,11 +372,10 @@ class I2CPeripheral:
         self._check_open()
         if address not in self._memories:
             raise ValueError("address 0x%02x is not served from memory" % address)
-        v = self._lib.reg_dirty(self._t, address)
-        if v == _E_NOENT:
+        span = bytearray(4)
+        if not _check_result(self._lib.reg_dirty(self._t, address, span), "memory_changed"):
             return None
-        _check_result(v, "memory_changed")
-        return (v & 0xFFFF, v >> 16)
+        return (span[0] | span[1] << 8, span[2] | span[3] << 8)
 
     def stats(self):
         """Counters since construction, by name (see COUNTER_NAMES)."""
@@ -447,7 +421,7 @@ class I2CPeripheralRequest:
             return bytearray()
         p = self._p
         lib, t = p._lib, p._t
-        if _check_result(lib.status(t), "read()") & _SEG_ACK_WAIT:
+        if _check_result(lib.status(t), "read()") & SEG_ACK_WAIT:
             raise RuntimeError("read(): the byte read(n, ack=False) held waits for ack() first")
         _check_result(lib.rx_want(t, n, bool(ack)), "read()")
         buf = bytearray(n if n > 0 else _READ_CHUNK)
@@ -463,7 +437,7 @@ class I2CPeripheralRequest:
                     break  # the rest stays for the next read()
                 buf.extend(bytearray(_READ_CHUNK))
                 continue
-            if k == 0 and status & (_SEG_ENDED | _SEG_TIMEOUT):
+            if k == 0 and status & (SEG_ENDED | SEG_TIMEOUT):
                 break
             if k == 0:
                 p._be.wait(t)
@@ -487,9 +461,9 @@ class I2CPeripheralRequest:
             if offset < len(data):
                 offset += _check_result(lib.tx_put(t, data[offset:]), "write()")
             status = _check_result(lib.status(t), "write()")
-            if status & (_SEG_ENDED | _SEG_TIMEOUT):
+            if status & (SEG_ENDED | SEG_TIMEOUT):
                 break
-            if offset == len(data) and status & _SEG_HELD and lib.tx_pending(t) == 0:
+            if offset == len(data) and status & SEG_HELD and lib.tx_pending(t) == 0:
                 break  # all taken, and the controller already asks for more
             p._be.wait(t)
         return _check_result(lib.tx_sent(t), "write()") - sent_before

@@ -12,7 +12,7 @@ _DEFAULT_LIB = os.path.join(_ROOT, "build", "host", "libi2ct_sim.so")
 _INT_FUNCTIONS = {
     "abi_version": 0, "port": 0, "close": 1, "is_open": 1, "configure": 3,
     "set_readonly": 5, "request": 1, "status": 1, "rx_want": 3, "tx_sent": 1,
-    "tx_pending": 1, "ack": 2, "seg_close": 1, "reg_dirty": 2, "counter": 2,
+    "tx_pending": 1, "ack": 2, "seg_close": 1, "counter": 2,
     "service": 1, "sim_address": 4, "sim_write_byte": 2, "sim_read_byte": 1,
     "sim_controller_nack": 1, "sim_stop": 1, "sim_bus_error": 1, "sim_poll": 1,
     "sim_set_time": 1,
@@ -48,6 +48,7 @@ class HostLib:
             ("set_regmap", [ctypes.c_int, ctypes.c_int, ptr, ctypes.c_int, ctypes.c_int]),
             ("rx_take", [ctypes.c_int, ptr, ctypes.c_int]),
             ("tx_put", [ctypes.c_int, ptr, ctypes.c_int]),
+            ("reg_dirty", [ctypes.c_int, ctypes.c_int, ptr, ctypes.c_int]),
         ):
             fn = getattr(self._dll, "i2ct_" + name)
             fn.argtypes = argtypes
@@ -76,6 +77,10 @@ class HostLib:
     def rx_take(self, t, buf):
         cbuf, n = _c_buffer(buf, True)
         return self._rx_take(t, cbuf, n)
+
+    def reg_dirty(self, t, address, span):
+        cbuf, n = _c_buffer(span, True)
+        return self._reg_dirty(t, address, cbuf, n)
 
     def tx_put(self, t, buf):
         cbuf, n = _c_buffer(buf, False)

@@ -36,53 +36,20 @@ except ImportError:  # CPython (tests)
     def ticks_diff(a, b):
         return ((a - b + 0x20000000) & 0x3FFFFFFF) - 0x20000000
 
-ABI_VERSION = 1
-PORT_MACHINE = 64  # i2ct_port() value of this backend (native ports are 0..6)
+from ._abi import (  # noqa: F401  (the glue ABI, shared with the native module)
+    ABI_VERSION, SEG_READ, SEG_RESTART, SEG_ENDED, SEG_CLOSED, SEG_HELD, SEG_ACK_WAIT,
+    SEG_CTRL_NACK, SEG_TIMEOUT, SEG_BUS_ERROR, E_INVAL, E_NOSPC, E_EXIST, E_NOENT, E_STATE,
+    PORT_EPIN, PORT_EBUSY, PORT_EADDR, PORT_EINST, PORT_ESTATE, CNT_BYTES_IN, CNT_BYTES_OUT,
+    CNT_NACKS, CNT_FILLER, CNT_TIMEOUTS, CNT_BUS_ERRORS, CNT_OVERRUNS, CNT_RX_DROPPED,
+    CNT_TX_UNSENT, CNT_SEGMENTS, CNT_ADDR_NACKS, CNT_REG_WRITES, CNT_RX_UNREAD, CNT_COUNT,
+    CFG_MAX_STRETCH_US, CFG_FILLER, REG_INDEX16, REG_NO_WRAP,
+)
 
-# Glue ABI values (natmod/engine/i2ct_engine.h, natmod/i2ct_glue.h).
-SEG_READ = 0x0100
-SEG_RESTART = 0x0200
-SEG_ENDED = 0x0400
-SEG_CLOSED = 0x0800
-SEG_HELD = 0x1000
-SEG_ACK_WAIT = 0x2000
-SEG_CTRL_NACK = 0x4000
-SEG_TIMEOUT = 0x8000
-SEG_BUS_ERROR = 0x10000
+PORT_MACHINE = 64  # i2ct_port() value of this backend (native ports are 0..6)
 # Private (never returned): part of this read was answered without Python's
 # bytes (preloaded response or filler) because the port could not wait.
 _SEG_EARLY = 0x100000
 _SEG_PUBLIC = 0xFFFFF
-
-E_INVAL = -1
-E_NOSPC = -2
-E_EXIST = -3
-E_NOENT = -4
-E_STATE = -5
-PORT_EPIN = -20
-PORT_EBUSY = -21
-PORT_EADDR = -22
-PORT_EINST = -23
-PORT_ESTATE = -24
-
-CNT_BYTES_IN = 0
-CNT_BYTES_OUT = 1
-CNT_NACKS = 2
-CNT_FILLER = 3
-CNT_TIMEOUTS = 4
-CNT_BUS_ERRORS = 5
-CNT_OVERRUNS = 6
-CNT_RX_DROPPED = 7
-CNT_TX_UNSENT = 8
-CNT_SEGMENTS = 9
-CNT_ADDR_NACKS = 10
-CNT_REG_WRITES = 11
-CNT_COUNT = 12
-
-CFG_MAX_STRETCH_US = 0
-CFG_FILLER = 1
-REG_INDEX16 = 0x01
-REG_NO_WRAP = 0x02
 
 # machine.I2CTarget event bits (extmod/machine_i2c_target.c).
 IRQ_ADDR_MATCH_READ = 1 << 0
@@ -241,7 +208,7 @@ class _Target:
                 self.rx_len += 1
                 self.q_rx[i] += 1
             else:
-                self.cnt[CNT_RX_DROPPED] += 1
+                self.cnt[CNT_RX_UNREAD] += 1
             j += 1
 
     def _confirm_loaded(self):
@@ -563,7 +530,7 @@ class MachineLib:
         raise _unsupported(self.traits.name, "read-only ranges: machine.I2CTarget stores every "
                            "byte the controller writes into mem and cannot NACK it")
 
-    def reg_dirty(self, t, address):
+    def reg_dirty(self, t, address, span):
         tg = self._get(t)
         if tg is None:
             return PORT_ESTATE
@@ -574,10 +541,12 @@ class MachineLib:
         tg.dirty_lo = -1
         self.machine.enable_irq(st)
         if lo < 0:
-            return E_NOENT
+            return 0
         # machine.I2CTarget reports where a write started (memaddr), not its
         # length: the span runs to the end of the memory.
-        return lo | (len(tg.mem) << 16)
+        hi = len(tg.mem)
+        span[0], span[1], span[2], span[3] = lo & 0xFF, lo >> 8, hi & 0xFF, hi >> 8
+        return 1
 
     # ---- request mode -------------------------------------------------------------
     def _head(self, t):
@@ -717,7 +686,7 @@ class MachineLib:
                 tg.pre_i = 0
             tg.bus = -3 if tg.src == _SRC_PRELOAD else -2
         n = tg.q_rx[h]
-        tg.cnt[CNT_RX_DROPPED] += n
+        tg.cnt[CNT_RX_UNREAD] += n
         tg.rx_start = (tg.rx_start + n) % RX_SIZE
         tg.rx_len -= n
         tg.cnt[CNT_TX_UNSENT] += tg.tx_len

@@ -38,18 +38,11 @@
 #
 # Runs on CPython and MicroPython: no f-strings, no typing, no threads.
 
-_SIM_ACK = 0
-_SIM_NACK = 1
-_SIM_HOLD = 2
-_SIM_SENT = 0x100
-_SIM_CLOSED = -1
-
-# Counter indices (natmod/engine/i2ct_engine.h), used by check_counters().
-_CNT_BYTES_IN = 0
-_CNT_BYTES_OUT = 1
-_CNT_NACKS = 2
-_CNT_FILLER = 3
-_CNT_RX_DROPPED = 7
+from ._abi import (
+    SIM_ACK as _SIM_ACK, SIM_NACK as _SIM_NACK, SIM_HOLD as _SIM_HOLD, SIM_SENT as _SIM_SENT,
+    SIM_CLOSED as _SIM_CLOSED, CNT_BYTES_IN as _CNT_BYTES_IN, CNT_BYTES_OUT as _CNT_BYTES_OUT,
+    CNT_NACKS as _CNT_NACKS, CNT_FILLER as _CNT_FILLER, CNT_RX_DROPPED as _CNT_RX_DROPPED,
+)
 
 # A read segment whose length is the first byte read (SMBus block read).
 BLOCK = -1
@@ -481,6 +474,8 @@ class SimBus:
         for target t: the first two and the last two must match once the bus
         is idle and no byte is held."""
         lib = self.lib
+        if not lib.is_open(t):
+            raise ValueError("counter_balance(%d): target %d is not open" % (t, t))
         acc_in = (lib.counter(t, _CNT_BYTES_IN) + lib.counter(t, _CNT_NACKS)
                   + lib.counter(t, _CNT_RX_DROPPED))
         acc_out = lib.counter(t, _CNT_BYTES_OUT) + lib.counter(t, _CNT_FILLER)
