@@ -84,8 +84,9 @@ static v1_predict_t v1_predict(const i2ct_engine_t *e) {
 }
 
 static void v1_set_ack(v1_port_t *p, bool ack) {
-    uint32_t cr1 = REG32(p->base + I2C1_CR1);
-    REG32(p->base + I2C1_CR1) = ack ? (cr1 | CR1_ACK) : (cr1 & ~CR1_ACK);
+    /* A plain write (CR1 holds only PE and ACK here): no read in between
+     * keeps the SR1-read-then-CR1-write sequence that clears STOPF intact. */
+    REG32(p->base + I2C1_CR1) = CR1_PE | (ack ? CR1_ACK : 0u);
 }
 
 static void v1_set_irqs(v1_port_t *p, uint32_t enables) {
@@ -104,12 +105,15 @@ static bool v1_rx_must_wait(const i2ct_engine_t *e) {
 
 /* Segment over (STOP, controller NACK, error): ready for the next address. */
 static void v1_segment_over(v1_port_t *p) {
+    /* CR1 first: right after an SR1 read this write also clears STOPF. */
+    v1_set_ack(p, true);   /* without ACK=1 the hardware ignores our address */
     p->in_segment = 0;
     p->rx_held = 0;
     p->tx_held = 0;
     p->is_read = 0;
-    v1_irqs_normal(p);
-    v1_set_ack(p, true);   /* without ACK=1 the hardware ignores our address */
+    /* TxE stays set until the STOP after a controller NACK: buffer
+     * interrupts only come back with the next write segment. */
+    v1_set_irqs(p, CR2_ITEVTEN);
 }
 
 /* Hand the byte in DR to the engine and program the ACK of the next one.
@@ -128,8 +132,10 @@ static void v1_rx_release_held(v1_port_t *p) {
     p->rx_held = 0;
     v1_rx_take(p, sr1);
     if (sr1 & SR1_STOPF) {
-        /* The STOP came while the byte waited; the CR1 write above cleared it. */
+        /* The STOP came while the byte waited: SR1 read, then the CR1 write
+         * in v1_segment_over clears it. */
         engine_on_stop(p->engine);
+        (void)REG32(p->base + I2C1_SR1);
         v1_segment_over(p);
         return;
     }
@@ -208,8 +214,8 @@ static void v1_irq(v1_port_t *p) {
     }
     if (sr1 & SR1_STOPF) {
         /* SR1 read then a CR1 write clears STOPF; v1_segment_over writes CR1. */
-        (void)REG32(base + I2C1_SR1);
         engine_on_stop(e);
+        (void)REG32(base + I2C1_SR1);
         v1_segment_over(p);
         return;
     }
@@ -367,7 +373,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     }
 
     p->open = 1;
-    v1_irqs_normal(p);
+    v1_set_irqs(p, CR2_ITEVTEN);
     REG32(base + I2C1_CR1) = CR1_PE;
     REG32(base + I2C1_CR1) = CR1_PE | CR1_ACK;   /* ACK can be set once PE is */
     return 0;

@@ -300,6 +300,7 @@ class I2CV1:
         was = self.state
         self.state = "idle"
         self.sr2 &= ~(BUSY | TRA)
+        self.sr1 &= ~TXE                # cleared by a STOP
         if was in ("rx", "tx") and self.enabled:
             self.sr1 |= STOPF
         self.emu.service_interrupts()
