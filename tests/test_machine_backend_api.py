@@ -85,7 +85,7 @@ def test_same_program_on_immediate_ports_fails_loudly(board, port):
 def test_preloaded_response_on_immediate_ports(board, port):
     m, lib = board(port)
     with i2cperipheral.I2CPeripheral(5, 4, (ADDR,)) as dev:
-        lib.preload(dev._t, ADDR, b"\x42\x43")
+        dev.preload(ADDR, b"\x42\x43")
         x = m.bus.transfer([("r", ADDR, 2)])
         r = dev.request(timeout=2)
         assert r.is_read and not r.is_restart
@@ -133,3 +133,33 @@ def test_request_timeout_while_bus_idle(board):
         with pytest.raises(OSError) as e:
             dev.request(timeout=0.01)
         assert e.value.errno == errno.ETIMEDOUT
+
+
+def test_bus_id_from_the_constructor(monkeypatch):
+    m = fake_machine.FakeMachine("stm32")
+    lib = M.MachineLib(machine_module=m, platform="stm32")   # no bus ids configured
+    monkeypatch.setattr(i2cperipheral, "_the_backend", i2cperipheral._Backend(lib))
+    monkeypatch.setattr(i2cperipheral.I2CPeripheral, "_slots_in_use", [])
+    with pytest.raises(ValueError, match="bus id"):
+        i2cperipheral.I2CPeripheral(5, 4, (ADDR,)).request()
+    monkeypatch.setattr(i2cperipheral.I2CPeripheral, "_slots_in_use", [])
+    with i2cperipheral.I2CPeripheral(5, 4, (ADDR,), bus=2) as dev:
+        dev.preload(ADDR, b"\x07")
+        x = m.bus.transfer([("r", ADDR, 1)])
+        dev.request(timeout=2).close()
+        m.bus.run()
+        assert x.results == [bytearray(b"\x07")]
+    with pytest.raises(TypeError, match="bus must be"):
+        i2cperipheral.I2CPeripheral(5, 4, (ADDR,), bus=1.5)
+
+
+def test_capabilities_and_preload_errors(board):
+    m, lib = board("esp32")
+    with i2cperipheral.I2CPeripheral(5, 4, (ADDR,)) as dev:
+        caps = dev.capabilities()
+        assert caps["backend"] == "machine" and caps["port"] == "esp32"
+        assert caps["per_byte_nack"] is False and caps["register_mode"] is True
+        with pytest.raises(NotImplementedError, match="serve_memory"):
+            dev.preload(ADDR, b"x")
+        with pytest.raises(ValueError, match="not one of this target"):
+            dev.preload(0x41, b"x")

@@ -33,6 +33,21 @@ SMBUS_MAX_STRETCH_US = 25000  # SMBus tLOW:SEXT
 # stalled program cannot hold the whole bus (CircuitPython waits forever).
 DEFAULT_MAX_STRETCH_US = 100000
 
+# capabilities() of the native module, and where a port is narrower.
+_NATIVE_CAPABILITIES = {
+    "backend": "native", "addresses_per_target": MAX_ADDRESSES, "targets": 2,
+    "request_mode": True, "per_byte_nack": True, "is_restart": True, "read_stretch": True,
+    "write_stretch": True, "preload": False, "register_mode": True, "register_index16": True,
+    "register_no_wrap": True, "register_readonly": True, "max_stretch_timeout": True,
+    "pins_selectable": True,
+}
+_PORT_NAMES = {0: "sim", 1: "samd51", 2: "samd21", 3: "rp2040", 4: "rp2350", 5: "stm32v1",
+               6: "stm32v2"}
+# rp2: one IC_SAR; the hardware ACKs bytes into its FIFO, so a NACK lands on the next byte.
+_PORT_LIMITS = {3: {"addresses_per_target": 1, "per_byte_nack": "next byte"},
+                4: {"addresses_per_target": 1, "per_byte_nack": "next byte"},
+                5: {"addresses_per_target": 2}}
+
 _READ_CHUNK = 32
 MAX_READ = 65535  # one read() never allocates more than this
 
@@ -219,8 +234,13 @@ class I2CPeripheral:
 
     _slots_in_use = []
 
-    def __init__(self, scl, sda, addresses, smbus=False):
+    def __init__(self, scl, sda, addresses, smbus=False, *, bus=None):
+        """bus: the I2C block id, for machine.I2CTarget ports that cannot
+        tell it from the pins (stm32, alif, zephyr); native ports pick the
+        block from the pins and ignore it."""
         addrs = _check_addresses(addresses)
+        if bus is not None and (isinstance(bus, bool) or not isinstance(bus, (int, str))):
+            raise TypeError("bus must be an int or a name, not %s" % _type_name(bus))
         scl_n = _pin_number(scl, "scl")
         sda_n = _pin_number(sda, "sda")
         if scl_n == sda_n:
@@ -237,6 +257,8 @@ class I2CPeripheral:
         self._current = None
         self._memories = {}
         self.addresses = tuple(addrs)
+        if bus is not None and hasattr(be.lib, "bus_ids"):
+            be.lib.bus_ids[slot] = bus
         _check_result(self._lib.open(slot, scl_n, sda_n, bytes(addrs), OPEN_SMBUS if smbus else 0),
                       "I2CPeripheral(scl=%r, sda=%r)" % (scl, sda))
         I2CPeripheral._slots_in_use.append(slot)
@@ -376,6 +398,33 @@ class I2CPeripheral:
         if not _check_result(self._lib.reg_dirty(self._t, address, span), "memory_changed"):
             return None
         return (span[0] | span[1] << 8, span[2] | span[3] << 8)
+
+    def preload(self, address, data):
+        """The response a read of `address` gets from its first byte when the
+        port cannot wait for write() (machine.I2CTarget on stm32, samd,
+        mimxrt, zephyr); filler follows.  Native ports wait for write() and
+        need none: there it raises NotImplementedError."""
+        self._check_open()
+        _check_int(address, "address")
+        if address not in self.addresses:
+            raise ValueError("address 0x%02x is not one of this target's addresses" % address)
+        if not hasattr(self._lib, "preload"):
+            raise NotImplementedError("preload(): this backend waits for write(); no preload needed")
+        if data is not None:
+            try:
+                data = bytes(memoryview(data))
+            except TypeError:
+                raise TypeError("preload data must be bytes-like, not %s" % _type_name(data))
+        _check_result(self._lib.preload(self._t, address, data), "preload")
+
+    def capabilities(self):
+        """What this backend and port can serve (see docs/capabilities.md)."""
+        if hasattr(self._lib, "capabilities"):
+            return self._lib.capabilities()
+        caps = dict(_NATIVE_CAPABILITIES)
+        caps["port"] = _PORT_NAMES.get(self._be.port, str(self._be.port))
+        caps.update(_PORT_LIMITS.get(self._be.port, {}))
+        return caps
 
     def stats(self):
         """Counters since construction, by name (see COUNTER_NAMES)."""

@@ -346,3 +346,12 @@ def test_reference_example():
     assert bad_index.acked == [1] and bad_index.error == "data byte 1 NACKed"
     assert de.error is None
     assert printed == ["0x41 received 0xde"]
+
+
+def test_capabilities_of_the_native_engine():
+    sim.reset()
+    with I2CPeripheral(SCL, SDA, (0x40,)) as dev:
+        caps = dev.capabilities()
+        assert caps["backend"] == "native" and caps["port"] == "sim"
+        assert caps["per_byte_nack"] is True and caps["addresses_per_target"] == 8
+        raises(NotImplementedError, dev.preload, 0x40, b"x")
