@@ -50,7 +50,6 @@ def test_open_refuses_bad_slots_and_pins(chip):
 
 def test_open_sets_up_and_close_undoes_everything(chip):
     scl, sda, n = BOARD[chip.chip]
-    gpio_before = bytes(chip.gpio.mem)
     m = open_board(chip)
     assert m.enabled and chip.clock_on(n)
     assert chip.gpio_clock_on(1)                       # GPIOB
@@ -76,7 +75,6 @@ def test_open_sets_up_and_close_undoes_everything(chip):
     assert chip.emu.scs.vtor == 0x08000000 and chip.emu.scs.vtor_writes == [vtor, 0x08000000]
     assert not chip.emu.scs.enabled
     assert not m.enabled and not chip.clock_on(n)
-    assert chip.gpio.mem[:0x400 * 2] != gpio_before[:0x400 * 2] or True
     for p in (scl, sda):
         assert chip.pin_config(pin(p)) == (0, 0, 0, 0)
     assert chip.close(0) == ESTATE
@@ -267,7 +265,7 @@ def test_restart_flag_and_stop_mid_write(chip):
     second = chip.call("i2ct_request", 0)
     assert second & SEG_READ and second & SEG_RESTART
     chip.tx_put(0, b"\x07")
-    assert m.poll() == SENT | 7 or m.read_byte() == SENT | 7
+    assert m.read_byte() == SENT | 7
     m.controller_nack()
     m.stop()
     chip.call("i2ct_seg_close", 0)
@@ -404,14 +402,15 @@ def measure(name):
     m.stop()
     chip.call("i2ct_seg_close", 0)
     m.address(0x40, True)
+    assert m.read_byte() == HOLD
     chip.tx_put(0, bytes(range(16)))
-    assert m.poll() is None or True
+    assert m.poll() & SENT
     for _ in range(15):
         assert m.read_byte() & SENT
     m.controller_nack()
     m.stop()
     out["req_in"] = _per_byte(chip, "byte_in", 16)
-    out["req_out"] = _per_byte(chip, "byte_out", 14)
+    out["req_out"] = _per_byte(chip, "byte_out", 15)
     out["worst"] = max([out["worst"]] + [n for _, n, _ in chip.emu.irq_log])
     return out
 
