@@ -29,3 +29,4 @@ clean:
 	rm -rf build dist
 
 -include natmod/natmod.mk
+-include mk/packaging.mk
