@@ -39,13 +39,16 @@ NATMOD_PKG_armv7m := gcc-arm-none-eabi
 NATMOD_CC_armv7emsp := arm-none-eabi-gcc
 NATMOD_ARCH_CFLAGS_armv7emsp := $(NATMOD_ARM_CFLAGS) -mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16
 NATMOD_PKG_armv7emsp := gcc-arm-none-eabi
+NATMOD_CC_armv7emdp := arm-none-eabi-gcc
+NATMOD_ARCH_CFLAGS_armv7emdp := $(NATMOD_ARM_CFLAGS) -mcpu=cortex-m7 -mfloat-abi=hard -mfpu=fpv5-d16
+NATMOD_PKG_armv7emdp := gcc-arm-none-eabi
 
 NATMOD_CC_rv32imc := riscv64-unknown-elf-gcc
 NATMOD_ARCH_CFLAGS_rv32imc := -march=rv32imc -mabi=ilp32 -fpic -mno-relax -msmall-data-limit=0
 NATMOD_LDFLAGS_rv32imc := --bss-in-text
 NATMOD_PKG_rv32imc := gcc-riscv64-unknown-elf
 
-NATMOD_ARCHES := x64 armv6m armv7m armv7emsp rv32imc
+NATMOD_ARCHES := x64 armv6m armv7m armv7emsp armv7emdp rv32imc
 
 # libgcc of the exact multilib (e.g. __aeabi_uidiv on armv6m); empty for x64.
 natmod_libgcc = $(if $(filter x64,$(1)),,$(shell $(NATMOD_CC_$(1)) $(NATMOD_ARCH_CFLAGS_$(1)) -print-libgcc-file-name 2>/dev/null))
@@ -92,8 +95,10 @@ ifneq ($(wildcard ports/rp2/rp2_i2ct.c),)
 $(eval $(call NATMOD_MODULE,armv6m,rp2040,ports/rp2/rp2_i2ct.c,-DI2CT_RP2040))
 $(eval $(call NATMOD_MODULE,armv7emsp,rp2350,ports/rp2/rp2_i2ct.c,-DI2CT_RP2350))
 endif
-ifneq ($(wildcard ports/stm32/stm32_i2ct.c),)
-$(eval $(call NATMOD_MODULE,armv7emsp,stm32,ports/stm32/stm32_i2ct.c,))
+ifneq ($(wildcard ports/stm32/stm32_i2c_v1.c),)
+$(eval $(call NATMOD_MODULE,armv7emsp,stm32f4,ports/stm32/stm32_i2c_v1.c ports/stm32/stm32_common.c,-DI2CT_STM32F4))
+$(eval $(call NATMOD_MODULE,armv7emsp,stm32l4,ports/stm32/stm32_i2c_v2.c ports/stm32/stm32_common.c,-DI2CT_STM32L4))
+$(eval $(call NATMOD_MODULE,armv7emdp,stm32f7,ports/stm32/stm32_i2c_v2.c ports/stm32/stm32_common.c,-DI2CT_STM32F7))
 endif
 ifneq ($(wildcard ports/esp32c3/*.c),)
 $(eval $(call NATMOD_MODULE,rv32imc,esp32c3,$(wildcard ports/esp32c3/*.c),))

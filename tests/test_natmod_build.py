@@ -19,7 +19,8 @@ GLUE_FUNCS = {"abi_version", "port", "open", "close", "is_open", "configure", "s
               "tx_pending", "ack", "seg_close", "reg_dirty", "counter", "service"}
 SIM_FUNCS = {"sim_address", "sim_write_byte", "sim_read_byte", "sim_controller_nack", "sim_stop",
              "sim_bus_error", "sim_poll", "sim_set_time"}
-PORT_IDS = {"sim": 0, "samd51": 1, "samd21": 2, "rp2040": 3, "rp2350": 4, "null": -1}
+PORT_IDS = {"sim": 0, "samd51": 1, "samd21": 2, "rp2040": 3, "rp2350": 4, "stm32f4": 5, "stm32l4": 6,
+            "stm32f7": 6, "null": -1}
 
 
 @pytest.fixture(scope="session")

@@ -20,8 +20,8 @@ static void bytes_zero(void *p, size_t n) {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-static i2ct_segment_t *queue_at(i2ct_engine_t *e, unsigned i) {
-    return &e->queue[(e->q_head + i) % I2CT_QUEUE_LEN];
+static i2ct_segment_t *queue_at(const i2ct_engine_t *e, unsigned i) {
+    return (i2ct_segment_t *)&e->queue[(e->q_head + i) % I2CT_QUEUE_LEN];
 }
 
 static i2ct_segment_t *queue_head(i2ct_engine_t *e) {
@@ -29,7 +29,7 @@ static i2ct_segment_t *queue_head(i2ct_engine_t *e) {
 }
 
 /* The request-mode segment on the bus is always the newest one queued. */
-static i2ct_segment_t *bus_segment(i2ct_engine_t *e) {
+static i2ct_segment_t *bus_segment(const i2ct_engine_t *e) {
     return e->bus == I2CT_BUS_REQUEST ? queue_at(e, e->q_count - 1u) : NULL;
 }
 
@@ -127,10 +127,7 @@ static void confirm_loaded(i2ct_engine_t *e) {
 /* End whatever segment is on the bus (STOP, repeated START, error). */
 static void end_bus_segment(i2ct_engine_t *e, uint32_t why) {
     /* A byte loaded but never clocked out: the controller stopped first. */
-    if (e->tx_last_loaded == LOADED_PYTHON) {
-        e->counters[I2CT_CNT_TX_UNSENT]++;
-    }
-    e->tx_last_loaded = LOADED_NONE;
+    engine_on_tx_unloaded(e);
     if (e->hold == I2CT_HOLD_RX) {
         /* The transfer ended under a held byte (the controller ignored the
          * stretch or timed out): Python saw it but it was never ACKed, or
@@ -207,9 +204,24 @@ static void reg_advance(i2ct_regmap_t *rm) {
     }
 }
 
+static uint8_t reg_index_bytes(const i2ct_regmap_t *rm) {
+    return (rm->flags & I2CT_REG_INDEX16) ? 2 : 1;
+}
+
+static i2ct_rx_outlook_t reg_rx_outlook(const i2ct_engine_t *e) {
+    const i2ct_regmap_t *rm = e->bus_regmap;
+    if (e->reg_index_bytes_seen < reg_index_bytes(rm)) {
+        return I2CT_RX_WILL_ACK;
+    }
+    if (rm->pointer >= rm->size || reg_is_readonly(rm, rm->pointer)) {
+        return I2CT_RX_WILL_NACK;
+    }
+    return I2CT_RX_WILL_ACK;
+}
+
 static i2ct_decision_t reg_on_byte_received(i2ct_engine_t *e, uint8_t b) {
     i2ct_regmap_t *rm = e->bus_regmap;
-    uint8_t index_bytes = (rm->flags & I2CT_REG_INDEX16) ? 2 : 1;
+    uint8_t index_bytes = reg_index_bytes(rm);
     if (e->reg_index_bytes_seen < index_bytes) {
         uint16_t p = e->reg_index_bytes_seen ? (uint16_t)((rm->pointer << 8) | b) : b;
         e->reg_index_bytes_seen++;
@@ -220,7 +232,7 @@ static i2ct_decision_t reg_on_byte_received(i2ct_engine_t *e, uint8_t b) {
         e->counters[I2CT_CNT_BYTES_IN]++;
         return I2CT_ACK;
     }
-    if (rm->pointer >= rm->size || reg_is_readonly(rm, rm->pointer)) {
+    if (reg_rx_outlook(e) == I2CT_RX_WILL_NACK) {
         e->counters[I2CT_CNT_NACKS]++;
         return I2CT_NACK;
     }
@@ -367,24 +379,38 @@ i2ct_decision_t engine_on_address(i2ct_engine_t *e, uint8_t address, bool is_rea
     return I2CT_ACK;
 }
 
+i2ct_rx_outlook_t engine_peek_rx(const i2ct_engine_t *e) {
+    if (e->bus == I2CT_BUS_REGISTER) {
+        return reg_rx_outlook(e);
+    }
+    const i2ct_segment_t *seg = bus_segment(e);
+    if (!seg || (seg->flags & (I2CT_SEG_READ | I2CT_SEG_REFUSING)) || e->hold != I2CT_HOLD_NONE) {
+        return I2CT_RX_WILL_NACK;
+    }
+    if (!can_accept_rx(e)) {
+        /* No credit yet (Python has not asked, or is on an older segment)
+         * or no room: the byte waits unacknowledged until Python makes room. */
+        return I2CT_RX_WILL_HOLD_FOR_CREDIT;
+    }
+    return (e->rx_credit == 1u && e->rx_hold_last) ? I2CT_RX_WILL_HOLD_FOR_ACK : I2CT_RX_WILL_ACK;
+}
+
 i2ct_decision_t engine_on_byte_received(i2ct_engine_t *e, uint8_t byte) {
     if (e->bus == I2CT_BUS_REGISTER) {
         return reg_on_byte_received(e, byte);
     }
-    i2ct_segment_t *seg = bus_segment(e);
-    if (!seg || (seg->flags & (I2CT_SEG_READ | I2CT_SEG_REFUSING)) || e->hold != I2CT_HOLD_NONE) {
-        e->counters[I2CT_CNT_NACKS]++;
-        return I2CT_NACK;
+    switch (engine_peek_rx(e)) {
+        case I2CT_RX_WILL_NACK:
+            e->counters[I2CT_CNT_NACKS]++;
+            return I2CT_NACK;
+        case I2CT_RX_WILL_HOLD_FOR_CREDIT:
+            e->held_byte = byte;
+            e->held_in_ring = false;
+            hold_start(e, I2CT_HOLD_RX);
+            return I2CT_HOLD;
+        default:
+            return rx_accept(e, byte);
     }
-    if (can_accept_rx(e)) {
-        return rx_accept(e, byte);
-    }
-    /* No credit yet (Python has not asked, or is on an older segment) or
-     * no room: hold the byte unacknowledged until Python makes room. */
-    e->held_byte = byte;
-    e->held_in_ring = false;
-    hold_start(e, I2CT_HOLD_RX);
-    return I2CT_HOLD;
 }
 
 i2ct_decision_t engine_on_byte_wanted(i2ct_engine_t *e, uint8_t *byte_out) {
@@ -409,6 +435,13 @@ i2ct_decision_t engine_on_byte_wanted(i2ct_engine_t *e, uint8_t *byte_out) {
     }
     hold_start(e, I2CT_HOLD_TX);
     return I2CT_HOLD;
+}
+
+void engine_on_tx_unloaded(i2ct_engine_t *e) {
+    if (e->tx_last_loaded == LOADED_PYTHON) {
+        e->counters[I2CT_CNT_TX_UNSENT]++;
+    }
+    e->tx_last_loaded = LOADED_NONE;
 }
 
 void engine_on_controller_nack(i2ct_engine_t *e) {

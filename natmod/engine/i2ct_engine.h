@@ -202,6 +202,19 @@ i2ct_decision_t engine_on_byte_received(i2ct_engine_t *e, uint8_t byte);
 /* The controller clocks a byte out of us (after our address ACK or its ACK
  * of the previous byte). */
 i2ct_decision_t engine_on_byte_wanted(i2ct_engine_t *e, uint8_t *byte_out);
+/* What engine_on_byte_received() will decide for the next byte, without
+ * receiving it.  The decision never depends on the byte's value, so a block
+ * that must ACK before it can interrupt (STM32 I2C v1) sets the ACK bit ahead. */
+typedef enum {
+    I2CT_RX_WILL_ACK = 0,
+    I2CT_RX_WILL_NACK,
+    I2CT_RX_WILL_HOLD_FOR_CREDIT,   /* until Python asks for more */
+    I2CT_RX_WILL_HOLD_FOR_ACK,      /* read(n, ack=False): Python decides */
+} i2ct_rx_outlook_t;
+i2ct_rx_outlook_t engine_peek_rx(const i2ct_engine_t *e);
+/* The byte handed over by engine_on_byte_wanted() was never clocked out (a
+ * block that loads one byte ahead flushed it): count it unsent. */
+void engine_on_tx_unloaded(i2ct_engine_t *e);
 /* The controller NACKed the byte we sent last (it wants no more). */
 void engine_on_controller_nack(i2ct_engine_t *e);
 /* STOP seen (also: the port's own timeout ended the transfer). */

@@ -5,7 +5,7 @@
  * - The ACK of a received byte is sent from CR1.ACK as it stands when the
  *   byte's ninth clock comes; no interrupt comes between a byte and its ACK.
  *   So the driver programs CR1.ACK one byte ahead, from what the engine will
- *   decide for the next byte (v1_predict(); that decision never depends on
+ *   decide for the next byte (engine_peek_rx(); that decision never depends on
  *   the byte's value).  A byte the engine would hold for Python is ACKed.
  * - The only place v1 stretches SCL in reception is BTF: a byte left unread
  *   in DR while the next one has been received.  When Python has not asked
@@ -24,12 +24,7 @@
 #include "stm32_common.h"
 #include "stm32_i2c_v1_regs.h"
 
-typedef enum {
-    PREDICT_ACK = 0,
-    PREDICT_NACK,
-    PREDICT_WAIT_CREDIT,   /* held until Python asks for more */
-    PREDICT_ACK_WAIT,      /* given to Python, which decides with ack() */
-} v1_predict_t;
+
 
 typedef struct {
     i2ct_engine_t *engine;
@@ -50,39 +45,6 @@ typedef struct {
 
 static v1_port_t ports[I2CT_MAX_TARGETS];
 
-/* What engine_on_byte_received() will answer to the next byte.  Mirrors the
- * engine's rules from its public state; see the report for the engine entry
- * point that should replace it. */
-static v1_predict_t v1_predict(const i2ct_engine_t *e) {
-    if (e->bus == I2CT_BUS_REGISTER) {
-        const i2ct_regmap_t *rm = e->bus_regmap;
-        unsigned index_bytes = (rm->flags & I2CT_REG_INDEX16) ? 2u : 1u;
-        if (e->reg_index_bytes_seen < index_bytes) {
-            return PREDICT_ACK;
-        }
-        if (rm->pointer >= rm->size) {
-            return PREDICT_NACK;
-        }
-        for (unsigned i = 0; i < 2; i++) {
-            if (rm->pointer >= rm->ro_lo[i] && rm->pointer < rm->ro_hi[i]) {
-                return PREDICT_NACK;
-            }
-        }
-        return PREDICT_ACK;
-    }
-    if (e->bus != I2CT_BUS_REQUEST) {
-        return PREDICT_NACK;
-    }
-    const i2ct_segment_t *seg = &e->queue[(e->q_head + e->q_count - 1u) % I2CT_QUEUE_LEN];
-    if ((seg->flags & (I2CT_SEG_READ | I2CT_SEG_REFUSING)) || e->hold != I2CT_HOLD_NONE) {
-        return PREDICT_NACK;
-    }
-    if (e->q_count == 1 && e->rx_credit && e->rx_len < I2CT_RX_SIZE) {
-        return (e->rx_credit == 1u && e->rx_hold_last) ? PREDICT_ACK_WAIT : PREDICT_ACK;
-    }
-    return PREDICT_WAIT_CREDIT;
-}
-
 static void v1_set_ack(v1_port_t *p, bool ack) {
     /* A plain write (CR1 holds only PE and ACK here): no read in between
      * keeps the SR1-read-then-CR1-write sequence that clears STOPF intact. */
@@ -100,7 +62,7 @@ static void v1_irqs_normal(v1_port_t *p) {
 }
 
 static bool v1_rx_must_wait(const i2ct_engine_t *e) {
-    return e->hold != I2CT_HOLD_NONE || v1_predict(e) == PREDICT_WAIT_CREDIT;
+    return e->hold != I2CT_HOLD_NONE || engine_peek_rx(e) == I2CT_RX_WILL_HOLD_FOR_CREDIT;
 }
 
 /* Segment over (STOP, controller NACK, error): ready for the next address. */
@@ -123,7 +85,7 @@ static void v1_rx_take(v1_port_t *p, uint32_t sr1) {
     uint8_t byte = (uint8_t)REG32(p->base + I2C1_DR);
     (void)sr1;
     (void)engine_on_byte_received(e, byte);
-    v1_set_ack(p, v1_predict(e) != PREDICT_NACK);
+    v1_set_ack(p, engine_peek_rx(e) != I2CT_RX_WILL_NACK);
 }
 
 /* Release a port hold (thread context, interrupts masked). */
@@ -193,7 +155,7 @@ static void v1_irq(v1_port_t *p) {
         if (is_read) {
             v1_tx_next(p);
         } else {
-            v1_set_ack(p, v1_predict(e) != PREDICT_NACK);
+            v1_set_ack(p, engine_peek_rx(e) != I2CT_RX_WILL_NACK);
         }
         return;
     }
@@ -251,7 +213,7 @@ void i2ct_port_rx_release(void *port, bool ack) {
     }
     /* The held byte went out ACKed already (see the top of the file); what
      * is left to decide is the next byte. */
-    v1_set_ack(p, ack && v1_predict(p->engine) != PREDICT_NACK);
+    v1_set_ack(p, ack && engine_peek_rx(p->engine) != I2CT_RX_WILL_NACK);
 }
 
 void i2ct_port_tx_release(void *port, uint8_t byte) {

@@ -12,7 +12,7 @@
  * Transmission works from TXIS, which asks for the next byte as soon as
  * TXDR moved into the shift register, i.e. one byte ahead.  A byte loaded
  * that way and then cut off by the controller's NACK is taken back from the
- * engine's count (v2_unload) and flushed.
+ * engine's count (engine_on_tx_unloaded) and flushed.
  *
  * The hardware ACKs any address OAR1/OAR2 match; with more than two
  * addresses OAR2 uses a mask, and the engine NACKs the data of the extra
@@ -66,18 +66,6 @@ static void v2_rx_answer(v2_port_t *p, bool ack) {
     REG32(p->base + I2C2_CR2) = CR2_RELOAD | CR2_NBYTES(1) | (ack ? 0u : CR2_NACK);
 }
 
-/* The byte in TXDR never left: the controller NACKed the one before it.  The
- * engine counted it as loaded and has no entry point to take that back (see
- * the report): undo the load so the NACK confirms nothing, and count it as
- * unsent when it was Python's.  Engine encoding: 0 = nothing loaded, 1 = a
- * byte from Python's tx ring. */
-static void v2_unload(i2ct_engine_t *e) {
-    if (e->tx_last_loaded == 1u) {
-        e->counters[I2CT_CNT_TX_UNSENT]++;
-    }
-    e->tx_last_loaded = 0;
-}
-
 static void v2_flush_txdr(v2_port_t *p) {
     REG32(p->base + I2C2_ISR) = ISR_TXE;
 }
@@ -122,7 +110,7 @@ static void v2_irq(v2_port_t *p) {
     if (isr & ISR_NACKF) {
         REG32(base + I2C2_ICR) = ICR_NACKCF;
         if (!(isr & ISR_TXE)) {
-            v2_unload(e);
+            engine_on_tx_unloaded(e);
             v2_flush_txdr(p);
         }
         engine_on_controller_nack(e);

@@ -7,7 +7,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "tests", "natmod_fixtures")
-ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "rv32imc")
+ARCHES = ("x64", "armv6m", "armv7m", "armv7emsp", "armv7emdp", "rv32imc")
 _flags_cache = {}
 
 
