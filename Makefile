@@ -30,3 +30,4 @@ clean:
 
 -include natmod/natmod.mk
 -include mk/packaging.mk
+-include mk/bench.mk
