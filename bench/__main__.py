@@ -127,7 +127,8 @@ def markdown(r):
         "",
         "Each figure is the median of repeated runs with [min..max]. Host timings are",
         "only shown as ratios measured side by side in one process (and rates derived from them",
-        "on this machine).",
+        "on this machine); within a run each host timing is the fastest of 3 bursts, since a busy",
+        "machine only ever adds time.",
         "",
         "## Summary",
         "",
@@ -194,9 +195,8 @@ def markdown(r):
         "  engine in register mode (no Python program). The event source (`LeanBus`) is the least",
         "  a controller can do: one sim-port C call per bus event, a generator per transaction.",
         "  The controller is faster than the program (any real bus at 100 kHz+ is), so a pump",
-        "  runs the transaction on until the next hold; %.0f-%.0f pumps per round trip." % (
-            min(q[k]["steps"] for k in ("w1", "w32", "r1", "r32")),
-            max(q[k]["steps"] for k in ("w1", "w32", "r1", "r32"))),
+        "  runs the transaction on until the next hold (%s pumps per round trip)." % (
+            "/".join("%.0f" % q[k]["steps"] for k in ("w1", "w32", "r1", "r32"))),
         "- ours raw: before subtracting the event source.",
         "- sim: the same register-mode transfers through the full `sim.SimBus` (generators, timing,",
         "  stretch checks): the simulated bus's own cost, which is why it is not the event source",
