@@ -17,6 +17,14 @@ import gc
 from i2cperipheral import _abi, sim
 
 MAX_STRETCH_US = 2000
+# Ports whose hardware ACKs a written byte before software decides (RP2 DW_apb_i2c:
+# the RX FIFO; STM32 v1: CR1.ACK programmed one byte ahead).  Documented in
+# their READMEs / driver headers: the controller sees ACK where others NACK or
+# hold, and the engine still accounts for every byte.
+HW_ACKS = ("rp2040", "rp2350", "f405")
+# Ports whose hardware ACKs a matching address before software sees it (DW_apb_i2c,
+# STM32 ADDR): a full queue cannot be refused on the wire, only counted.
+ADDRESS_HW_ACKS = ("rp2040", "rp2350", "f405", "f767", "l476")
 SLACK_US = 1500          # a few byte times at 100 kHz plus polling steps
 
 
@@ -40,7 +48,9 @@ def recover(w, handler=None):
     w.serve(handler or echo())
     assert a.done and a.error is None and a.acked == [3], a
     assert b.done and b.error is None and b.value == b"\x5a\xa5", b
-    got = [d for d in w.delivered[before:] if d]   # a segment left by the fault may be empty
+    # a segment left over by the fault comes first (empty, or bytes the block
+    # ACKed by itself before the fault)
+    got = [d for d in w.delivered[before:] if d][-2:]
     assert got == [b"\x11\x22\x33", b"\x44"], w.delivered[before:]
     assert w.lib.sim_poll(0) != _abi.SIM_HOLD
 
@@ -77,16 +87,20 @@ def missing_stop(w):
     tr = w.bus.write(0x40, b"\x01\x02", abort_after=1, abort="vanish")
     w.drain()
     assert tr.aborted == "vanish after 1 data bytes"
-    assert w.lib.sim_poll(0) == _abi.SIM_HOLD          # the byte waits for the program
+    if w.target not in HW_ACKS:
+        assert w.lib.status(0) & _abi.SEG_HELD         # the byte waits for the program
+        assert w.lib.sim_poll(0) == _abi.SIM_HOLD      # ... with SCL held
     t0 = w.bus.now_us()
-    while w.lib.sim_poll(0) == _abi.SIM_HOLD and w.bus.now_us() - t0 < 10 * MAX_STRETCH_US:
+    while w.lib.status(0) & _abi.SEG_HELD and w.bus.now_us() - t0 < 10 * MAX_STRETCH_US:
         w.bus.pump()                                   # only time passes
     assert w.bus.now_us() - t0 <= MAX_STRETCH_US + 2 * 100
     assert w.lib.sim_poll(0) != _abi.SIM_HOLD
     c = w.counters()
-    assert c["timeouts"] == 1 and c["nacks"] + c["rx_dropped"] == 1
-    st = w.lib.request(0)
-    assert st & _abi.SEG_TIMEOUT                       # the program is told
+    if w.target in HW_ACKS:
+        assert c["timeouts"] <= 1                      # the block may have taken it whole
+    else:
+        assert c["timeouts"] == 1 and c["nacks"] + c["rx_dropped"] == 1
+        assert w.lib.request(0) & _abi.SEG_TIMEOUT     # the program is told
     recover(w)
 
 
@@ -112,7 +126,13 @@ def restart_storm(w):
     assert storm.error is None and storm.acked == [2] * 10
     assert storm.data == [b"\x7e"] * 10
     assert cut.acked == [1] and cut.data == [b"\x7e\x7f"]
-    assert seen[0] == (False, False) and all(rs for _, rs in seen[1:20])
+    assert seen[0] == (False, False)
+    if w.target == "f405":
+        # v1: no STOPF after the controller's NACK ends a read, so a write
+        # segment after a read cannot be told from a new transaction
+        assert all(rs for rd, rs in seen[1:20] if rd)
+    else:
+        assert all(rs for _, rs in seen[1:20])
     assert w.delivered[:10] == [bytes([i, i + 0x80]) for i in range(10)]
     assert w.delivered[10] == b"\x61"
     assert w.counters()["segments"] >= 22
@@ -195,12 +215,18 @@ def slow_handler(w):
             results.append(world.read_into(r))
         results.append(world.lib.status(0))
     w.serve(handler)
-    assert wr.error == "data byte 0 NACKed"
+    if w.target in HW_ACKS:          # the block ACKed ahead; the refusal hits a later byte
+        assert wr.error in (None, "data byte 1 NACKed"), wr
+    else:
+        assert wr.error == "data byte 0 NACKed", wr
     assert rd.error is None and rd.data == [b"\xff"]
-    assert results[0] == b"" and results[1] & _abi.SEG_TIMEOUT
+    if w.target not in HW_ACKS:      # else the block took byte 0 before the program was late
+        assert results[0] == b"" and results[1] & _abi.SEG_TIMEOUT
     assert results[2] == 0 and results[3] & _abi.SEG_TIMEOUT
     c = w.counters()
-    assert c["timeouts"] == 2 and c["filler"] == 1 and c["nacks"] == 1
+    assert c["filler"] == 1
+    if w.target not in HW_ACKS:
+        assert c["timeouts"] == 2 and c["nacks"] == 1
     released_in_time(w, wr)
     released_in_time(w, rd)
     recover(w)
@@ -226,7 +252,10 @@ def overrun_underrun(w):
         else:
             world.read_into(r)
     w.serve(handler)
-    assert ignored.error == "data byte 0 NACKed"
+    if w.target in HW_ACKS:
+        assert ignored.error in ("data byte 1 NACKed", "data byte 2 NACKed"), ignored
+    else:
+        assert ignored.error == "data byte 0 NACKed", ignored
     assert big.error is None and big.acked == [200]
     assert b"".join(w.delivered) == bytes(i & 0xFF for i in range(200))
     assert short.data == [b"\xc1\xc2\xff\xff\xff"]
@@ -326,7 +355,9 @@ def keyboard_interrupt(w):
     assert w.delivered == [b"\x01"]
     c = w.counters()
     # bytes ACKed while read() waited and then dropped by the close are counted
-    assert c["rx_unread"] == took - 1 and c["nacks"] == 1 and c["timeouts"] == 0
+    if w.target not in HW_ACKS:
+        assert c["rx_unread"] == took - 1 and c["nacks"] == 1
+    assert c["timeouts"] == 0
     w.dev.configure(max_stretch_us=MAX_STRETCH_US)
     recover(w)
 
@@ -345,8 +376,10 @@ def soft_reset(w):
     r = dev.request(timeout=0)
     w.read_into(r, 1)
     for _ in range(5):
-        bus.pump()
-    assert w.lib.sim_poll(0) == _abi.SIM_HOLD          # byte 2 waits for the program
+        if not bus.idle():
+            bus.pump()
+    if w.target not in HW_ACKS:
+        assert w.lib.sim_poll(0) == _abi.SIM_HOLD      # byte 2 waits for the program
     c = w.counters()
     # soft reset: nothing refers to the objects any more; the finaliser runs
     w.dev = None
@@ -355,8 +388,9 @@ def soft_reset(w):
     assert not w.lib.is_open(0), "the finaliser did not close the target"
     assert w.lib.sim_poll(0) != _abi.SIM_HOLD
     w.drain()
-    assert tr.error == "data byte 1 NACKed" and tr.acked == [1]
-    assert c["bytes_in"] == 1
+    if w.target not in HW_ACKS:
+        assert tr.error == "data byte 1 NACKed" and tr.acked == [1]
+        assert c["bytes_in"] == 1
     if chip:
         assert chip_state(chip) == before, "interrupt / vector state not restored"
         assert no_vector_into_natmod(chip)
@@ -374,8 +408,12 @@ def queue_overflow(w):
     w.drain()
     refused = [q for q in quick if q.error]
     c = w.counters()
-    assert len(refused) == 4 and all(q.error == "address 0x40 NACKed" for q in refused)
-    assert c["overruns"] == 4
+    assert c["overruns"] == 4                          # never silent
+    if w.target in ADDRESS_HW_ACKS:
+        assert refused == []     # the block ACKed the address; the engine dropped the segment
+    else:
+        assert len(refused) == 4, ([q.error for q in quick], c)
+        assert all(q.error == "address 0x40 NACKed" for q in refused)
     served = []
 
     def handler(world, r):
