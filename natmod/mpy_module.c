@@ -21,12 +21,14 @@
 
 /* ---- the function lists (name, C arity) -------------------------------- */
 #define GLUE_INT_FUNCS_0(X) X(abi_version) X(port)
-#define GLUE_INT_FUNCS_1(X) X(close) X(is_open) X(request) X(status) X(tx_sent) \
+#define GLUE_INT_FUNCS_1(X) X(is_open) X(request) X(status) X(tx_sent) \
     X(tx_pending) X(seg_close) X(service)
 #define GLUE_INT_FUNCS_2(X) X(ack) X(counter)
 #define GLUE_INT_FUNCS_3(X) X(configure) X(rx_want)
 #define GLUE_INT_FUNCS_5(X) X(set_readonly)
 #define GLUE_BUF_FUNCS(X) X(open) X(set_regmap) X(rx_take) X(tx_put) X(reg_dirty)
+/* Written here: close() also drops the finaliser guard() installed. */
+#define MODULE_FUNCS(X) X(close) X(guard)
 
 #if defined(I2CT_WITH_SIM)
 #define SIM_INT_FUNCS_1(X) X(sim_read_byte) X(sim_controller_nack) X(sim_stop) \
@@ -40,10 +42,11 @@
 #endif
 
 #define ALL_FUNCS(X) GLUE_INT_FUNCS_0(X) GLUE_INT_FUNCS_1(X) GLUE_INT_FUNCS_2(X) \
-    GLUE_INT_FUNCS_3(X) GLUE_INT_FUNCS_5(X) GLUE_BUF_FUNCS(X) \
+    GLUE_INT_FUNCS_3(X) GLUE_INT_FUNCS_5(X) GLUE_BUF_FUNCS(X) MODULE_FUNCS(X) \
     SIM_INT_FUNCS_1(X) SIM_INT_FUNCS_2(X) SIM_INT_FUNCS_4(X)
+#define ALL_QSTRS(X) ALL_FUNCS(X) X(__del__) X(iterator)
 
-MPY_DEFINE_QSTRS(ALL_FUNCS);
+MPY_DEFINE_QSTRS(ALL_QSTRS);
 
 /* ---- conversions ------------------------------------------------------------ */
 static inline int arg_int(mpy_obj_t o) {
@@ -159,6 +162,93 @@ static mpy_obj_t w_reg_dirty(mpy_obj_t t, mpy_obj_t address, mpy_obj_t span) {
         buffer_len(&info)));
 }
 static MPY_FUN_3(f_reg_dirty, w_reg_dirty);
+
+/* ---- the finaliser guard ---------------------------------------------------------
+ * A soft reset frees the heap that holds this module's code while the
+ * target's interrupt may still point into it, and MicroPython runs no
+ * __del__ of Python classes.  It does run, at soft reset (gc_sweep_all) and
+ * at garbage collection, the finaliser of the iterator os.ilistdir()
+ * returns: an object whose type is "iterator" with a __del__, laid out as
+ * {base, iternext, finaliser, ...} with the finaliser a C function pointer.
+ * guard(t, it) puts our function in that pointer: it closes target t
+ * (interrupt off, vector restored) while our code is still intact, then
+ * calls the original finaliser.  close() and guard(t, None) undo it. */
+typedef struct {
+    mpy_obj_base_t base;
+    mpy_obj_t (*iternext)(mpy_obj_t self);
+    mpy_obj_t (*finaliser)(mpy_obj_t self);
+} finalisable_iter_t;
+
+/* The layout a type starts with: base, flags, name (qstr). */
+typedef struct {
+    mpy_obj_base_t base;
+    uint16_t flags;
+    uint16_t name;
+} type_head_t;
+
+static finalisable_iter_t *guard_iter[I2CT_MAX_TARGETS];
+static mpy_obj_t (*guard_chain[I2CT_MAX_TARGETS])(mpy_obj_t self);
+
+static void unguard(int t) {
+    if (guard_iter[t]) {
+        guard_iter[t]->finaliser = guard_chain[t];
+        guard_iter[t] = NULL;
+    }
+}
+
+static mpy_obj_t guard_finaliser(mpy_obj_t self) {
+    mpy_obj_t (*chain)(mpy_obj_t) = NULL;
+    for (int t = 0; t < I2CT_MAX_TARGETS; t++) {
+        if (guard_iter[t] == (finalisable_iter_t *)self) {
+            chain = guard_chain[t];
+            unguard(t);
+            i2ct_close(t);
+        }
+    }
+    return chain ? chain(self) : mpy_fun_table.const_none;
+}
+
+/* guard(t, it) -> 0, or I2CT_EINVAL when `it` is not such an iterator;
+ * guard(t, None) removes it. */
+static mpy_obj_t w_guard(mpy_obj_t t_in, mpy_obj_t it) {
+    int t = arg_int(t_in);
+    if (t < 0 || t >= I2CT_MAX_TARGETS) {
+        return result(I2CT_PORT_EINST);
+    }
+    unguard(t);
+    if (it == mpy_fun_table.const_none) {
+        return result(0);
+    }
+    if (!i2ct_is_open(t)) {
+        return result(I2CT_PORT_ESTATE);
+    }
+    mpy_obj_t del[2] = {NULL, NULL};
+    mpy_fun_table.load_method_maybe(it, MPY_QSTR(__del__), del);
+    const type_head_t *type = (const type_head_t *)mpy_fun_table.obj_get_type(it);
+    if (del[0] == NULL || type->name != MPY_QSTR(iterator)) {
+        return result(I2CT_EINVAL);
+    }
+    finalisable_iter_t *iter = (finalisable_iter_t *)it;
+    for (int o = 0; o < I2CT_MAX_TARGETS; o++) {
+        if (guard_iter[o] == iter) {
+            return result(I2CT_EEXIST);  /* one iterator guards one target */
+        }
+    }
+    guard_chain[t] = iter->finaliser;
+    iter->finaliser = guard_finaliser;
+    guard_iter[t] = iter;
+    return result(0);
+}
+static MPY_FUN_2(f_guard, w_guard);
+
+static mpy_obj_t w_close(mpy_obj_t t_in) {
+    int t = arg_int(t_in);
+    if (t >= 0 && t < I2CT_MAX_TARGETS) {
+        unguard(t);
+    }
+    return result(i2ct_close(t));
+}
+static MPY_FUN_1(f_close, w_close);
 
 /* ---- registration ---------------------------------------------------------------- */
 typedef struct {

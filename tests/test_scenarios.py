@@ -48,3 +48,31 @@ def test_on_micropython(natmod_dir):
                             "import i2cperipheral;b=i2cperipheral._backend();"
                             "print(type(b.lib).__name__, b.port)")
     assert check.stdout.split() == ["module", "0"], check.stdout + check.stderr
+
+
+GUARD_SCRIPT = """
+import gc, i2cperipheral
+lib = i2cperipheral._backend().lib
+p = i2cperipheral.I2CPeripheral(5, 4, (0x40,))
+assert p._guard is not None and lib.is_open(0) == 1
+p = None                      # forgotten without deinit()
+for i in range(3):
+    gc.collect()
+assert lib.is_open(0) == 0    # the finaliser closed it (soft reset runs the same one)
+r = i2cperipheral.I2CPeripheral(5, 4, (0x40,))
+old = r._guard
+r.deinit()                    # deinit() hands the guard back
+r2 = i2cperipheral.I2CPeripheral(5, 4, (0x40,))
+r = old = None
+for i in range(3):
+    gc.collect()
+assert lib.is_open(r2._t) == 1   # an old guard never closes the slot's next target
+assert lib.guard(0, 5) == -1     # not a finalisable iterator: refused
+assert lib.guard(0, None) == 0
+print("guard ok")
+"""
+
+
+def test_forgotten_target_is_closed_by_a_finaliser_on_micropython(natmod_dir):
+    proc = run_micropython(natmod_dir, "-c", GUARD_SCRIPT)
+    assert proc.stdout.strip() == "guard ok", proc.stdout + proc.stderr

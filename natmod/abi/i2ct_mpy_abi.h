@@ -156,7 +156,8 @@ typedef struct {
     void *unused_35_54[20];
     void (*raise_msg)(const mpy_obj_type_t *exc_type, const char *msg); /* 55 */
     const mpy_obj_type_t *(*obj_get_type)(mpy_obj_t obj);              /* 56 */
-    void *unused_57_64[8];
+    void *unused_57_63[7];
+    void (*load_method_maybe)(mpy_obj_t base, mpy_uint_t attr, mpy_obj_t *dest); /* 64 */
     bool (*get_buffer)(mpy_obj_t obj, mpy_buffer_info_t *info, mpy_uint_t flags); /* 65 */
     void *unused_66_72[7];
     const mpy_obj_type_t *type_type;                                   /* 73 */
@@ -184,6 +185,7 @@ MPY_SLOT_CHECK(obj_get_type, 56);
 MPY_SLOT_CHECK(call_function_n_kw, 27);
 MPY_SLOT_CHECK(raise, 34);
 MPY_SLOT_CHECK(raise_msg, 55);
+MPY_SLOT_CHECK(load_method_maybe, 64);
 MPY_SLOT_CHECK(get_buffer, 65);
 MPY_SLOT_CHECK(type_type, 73);
 MPY_SLOT_CHECK(type_fun_builtin_0, 77);

@@ -93,6 +93,38 @@ def _sim_bus():
     return sim.bus()
 
 
+def _guard_target(lib, t):
+    """On a board, tie target t to an object MicroPython finalises at soft
+    reset and garbage collection (see guard() in natmod/mpy_module.c), so a
+    forgotten target never leaves its interrupt pointing into freed memory.
+    Returns the guard object (kept alive by the peripheral), or None."""
+    if not hasattr(lib, "guard"):
+        return None  # CPython (__del__ works) or machine.I2CTarget (firmware owns it)
+    for it in _directory_iterators():
+        if hasattr(it, "__del__") and lib.guard(t, it) == 0:
+            return it
+    return None  # no filesystem: deinit() (or `with`) is the only cleanup
+
+
+def _directory_iterators():
+    """Directory iterators of the mounted filesystems: the ones with a C
+    finaliser.  (os.ilistdir("/") lists the mount points instead.)"""
+    try:
+        import vfs
+        for fs, _ in vfs.mount():  # MicroPython 1.25+
+            try:
+                yield fs.ilistdir("/")
+            except OSError:
+                pass
+    except (ImportError, AttributeError, TypeError, OSError):
+        pass
+    try:
+        import os
+        yield os.ilistdir(os.getcwd())
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
 def _idle():
     try:
         import machine
@@ -246,8 +278,12 @@ class I2CPeripheral:
         if scl_n == sda_n:
             raise ValueError("scl and sda are the same pin")
         be = _backend()
+        in_use = I2CPeripheral._slots_in_use
+        # A finaliser (garbage collection of a forgotten target) may have
+        # closed a slot behind Python's back.
+        in_use[:] = [s for s in in_use if be.lib.is_open(s)]
         slot = 0
-        while slot in I2CPeripheral._slots_in_use:
+        while slot in in_use:
             slot += 1
         if slot >= be.max_targets:
             raise RuntimeError("all %d I2C targets are in use: deinit() one first" % be.max_targets)
@@ -263,6 +299,7 @@ class I2CPeripheral:
                       "I2CPeripheral(scl=%r, sda=%r)" % (scl, sda))
         I2CPeripheral._slots_in_use.append(slot)
         self._open = True
+        self._guard = _guard_target(be.lib, slot)
         self.configure(max_stretch_us=SMBUS_MAX_STRETCH_US if smbus else DEFAULT_MAX_STRETCH_US)
 
     # lifetime
