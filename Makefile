@@ -29,5 +29,6 @@ clean:
 	rm -rf build dist
 
 -include natmod/natmod.mk
+-include mk/reliability.mk
 -include mk/packaging.mk
 -include mk/bench.mk
