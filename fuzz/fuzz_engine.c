@@ -19,7 +19,7 @@ static unsigned rnd(unsigned n) {
     return (unsigned)((rng_state >> 33) % n);
 }
 
-static long wrote, read_bytes, events;
+static long wrote, read_bytes, events, total_wrote, total_read;
 
 static int fail(const char *what) {
     fprintf(stderr, "fuzz_engine: invariant broken after %ld events: %s\n", events, what);
@@ -152,6 +152,8 @@ int main(int argc, char **argv) {
                 i2ct_open(t, 1, 2, addrs, 2, 0);
                 i2ct_configure(t, I2CT_CFG_MAX_STRETCH_US, 500);
                 i2ct_set_regmap(t, 0x41, mem, sizeof mem, 0);
+                total_wrote += wrote;
+                total_read += read_bytes;
                 wrote = read_bytes = 0;
                 in_seg = held = 0;
             } else {
@@ -174,7 +176,7 @@ int main(int argc, char **argv) {
     if (check(t)) {
         return 1;
     }
-    printf("fuzz_engine: %ld events, %ld transactions, written %ld, read %ld, findings 0\n",
-        events, transactions, wrote, read_bytes);
+    printf("fuzz_engine: %ld events, %ld transactions, bytes written %ld, read %ld, findings 0\n",
+        events, transactions, total_wrote + wrote, total_read + read_bytes);
     return 0;
 }
