@@ -33,9 +33,14 @@ BOARDS = {
 RAMFS_CODE = """\
 import io, sys, vfs
 class _RamFile(io.IOBase):
-    def __init__(self, data):
+    def __init__(self, data, text):
         self._d = memoryview(data)
         self._p = 0
+        self._text = text
+    def __enter__(self):
+        return self
+    def __exit__(self, *a):
+        pass
     def readinto(self, buf):
         n = min(len(buf), len(self._d) - self._p)
         buf[:n] = self._d[self._p:self._p + n]
@@ -46,7 +51,7 @@ class _RamFile(io.IOBase):
             n = len(self._d) - self._p
         b = bytearray(min(n, len(self._d) - self._p))
         self.readinto(b)
-        return bytes(b)
+        return str(b, 'utf-8') if self._text else bytes(b)
     def ioctl(self, req, arg):
         return 0 if req == 4 else -1
     def close(self):
@@ -72,7 +77,7 @@ class _RamFS:
     def open(self, p, mode):
         if p not in self.files:
             raise OSError(2)
-        return _RamFile(self.files[p])
+        return _RamFile(self.files[p], 'b' not in mode)
     def ilistdir(self, p):
         pre = p.rstrip('/') + '/'
         seen = []
@@ -206,10 +211,13 @@ class QemuTarget:
             self.check(RAMFS_CODE)
             self._ramfs = True
         for path, data in files.items():
-            self.check("import binascii\n_ramfs.files[%r] = bytearray()" % path)
+            # One allocation per file (growing a bytearray chunk by chunk
+            # leaves the small heap fragmented).
+            self.check("import binascii\n_ramfs.files[%r] = bytearray(%d)" % (path, len(data)))
             for i in range(0, len(data), 1536):
                 b64 = binascii.b2a_base64(data[i:i + 1536], newline=False).decode()
-                self.check("_ramfs.files[%r].extend(binascii.a2b_base64(%r))" % (path, b64))
+                self.check("_ramfs.files[%r][%d:%d] = binascii.a2b_base64(%r)"
+                           % (path, i, i + len(data[i:i + 1536]), b64))
             got = self.check("print(len(_ramfs.files[%r]))" % path).strip()
             if got != str(len(data)):
                 raise TargetError("upload of %s: %s bytes on target, %d sent" % (path, got, len(data)))

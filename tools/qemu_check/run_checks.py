@@ -38,9 +38,15 @@ from qemu_target import QemuTarget, TargetError  # noqa: E402
 from tests.natmod_fixtures import build  # noqa: E402
 from tests import test_natmod_build as tnb  # noqa: E402
 
-PY_FILES = ["python/i2cperipheral/__init__.py", "python/i2cperipheral/_abi.py",
-            "python/i2cperipheral/sim.py", "tests/scenarios/api_scenarios.py",
-            "tests/scenarios/run.py"]
+# Target paths under /ram mirror the repo (run_example finds examples/ from
+# the scenario file's path); python/ is the import root.
+PY_FILES = {"python/i2cperipheral/__init__.py": "/i2cperipheral/__init__.py",
+            "python/i2cperipheral/_abi.py": "/i2cperipheral/_abi.py",
+            "python/i2cperipheral/sim.py": "/i2cperipheral/sim.py",
+            "python/i2ctarget.py": "/i2ctarget.py",
+            "tests/scenarios/api_scenarios.py": "/tests/scenarios/api_scenarios.py",
+            "tests/scenarios/run.py": "/tests/scenarios/run.py"}
+DATA_FILES = {"examples/peripheral_regs.py": "/examples/peripheral_regs.py"}  # read with open()
 CORE = ["natmod/engine/i2ct_engine.c", "natmod/i2ct_glue.c", "natmod/mpy_module.c",
         "natmod/abi/i2ct_mpy_mem.c"]
 
@@ -85,7 +91,7 @@ DEMO_SCRIPT = ("import _demo as m\nb = bytearray(10)\n"
                "m.divide(1000, 7), m.big(), m.pick(3)])\n"
                "try:\n    m.fail(1)\nexcept ValueError as e:\n    print(repr(e))\n")
 
-SCEN_SCRIPT = ("import sys\nsys.path.insert(0, '/ram/scen')\nimport run\nfailed = run.main()\n"
+SCEN_SCRIPT = ("import sys\nsys.path.insert(0, '/ram/tests/scenarios')\nimport run\nfailed = run.main()\n"
                "import i2cperipheral\nb = i2cperipheral._backend()\n"
                "print('backend', type(b.lib).__name__, b.port)\n")
 
@@ -151,8 +157,8 @@ class Runner:
         self.log = log
         self.results = []
 
-    def on_target(self, board, files, script, timeout=120):
-        fw = os.path.join(self.firmware_dir, "build-%s" % board, "firmware.elf")
+    def on_target(self, board, files, script, timeout=120, build_suffix=""):
+        fw = os.path.join(self.firmware_dir, "build-%s%s" % (board, build_suffix), "firmware.elf")
         with QemuTarget(board, fw, log=self.log) as t:
             t.put_files(files)
             out, err = t.exec(script, timeout=timeout)
@@ -161,13 +167,13 @@ class Runner:
 
     def record(self, board, check, module, ok, detail):
         self.results.append((board, check, module, ok, detail))
-        print("%-4s %-11s %-10s %-34s %s" % ("PASS" if ok else "FAIL", board, check, module, detail),
+        print("%-4s %-17s %-9s %-28s %s" % ("PASS" if ok else "FAIL", board, check, module, detail),
               flush=True)
 
-    def run(self, board, check, module, files, script, want, timeout=120):
+    def run(self, board, check, module, files, script, want, timeout=120, build_suffix=""):
         t0 = time.monotonic()
         try:
-            out, err, mem = self.on_target(board, files, script, timeout)
+            out, err, mem = self.on_target(board, files, script, timeout, build_suffix)
         except TargetError as e:
             self.record(board, check, module, False, "target: %s" % e)
             return None
@@ -179,7 +185,7 @@ class Runner:
         else:
             last = out.splitlines()[-1] if out else err.splitlines()[-1]
             detail += " | " + last[:110]
-        self.record(board, check, module, ok, detail)
+        self.record(board + build_suffix, check, module, ok, detail)
         return out
 
 
@@ -195,6 +201,10 @@ def main():
     ap.add_argument("--work", default="/tmp/i2ct-qemu-check")
     ap.add_argument("--log", default=None, help="append every target exchange to this file")
     ap.add_argument("--no-make", action="store_true", help="do not run `make natmod` first")
+    ap.add_argument("--source", action="store_true",
+                    help="upload the .py sources instead of mpy-cross bytecode (needs a larger heap)")
+    ap.add_argument("--scenario-build", default="-heap1M",
+                    help="suffix of the firmware build dir for the scenarios ('' = default 140 KB heap)")
     ap.add_argument("--checks", default="ident,null,simflat,demo,scenarios,reject")
     args = ap.parse_args()
     firmware_dir = os.path.join(args.mpdir, "ports", "qemu")
@@ -211,8 +221,25 @@ def main():
     with open(os.path.join(ROOT, "tests", "scenarios", "api_scenarios.py")) as f:
         n_scen = len(re.findall(r"^def test_", f.read(), re.M))
     py_files = {}
-    for rel in PY_FILES:
-        target = "/" + rel.replace("python/", "").replace("tests/scenarios/", "scen/")
+    mpy_cross = os.path.join(args.mpdir, "mpy-cross", "build", "mpy-cross")
+    sources = [(os.path.join(ROOT, rel), target) for rel, target in PY_FILES.items()]
+    # The firmware has no asyncio (MICROPY_PY_ASYNCIO is 0 in the qemu port):
+    # the upstream tree's pure-Python package goes on the target filesystem.
+    aio = os.path.join(args.mpdir, "extmod", "asyncio")
+    for name in ("__init__", "core", "event", "funcs", "lock", "stream", "task"):
+        sources.append((os.path.join(aio, name + ".py"), "/asyncio/%s.py" % name))
+    for src, target in sources:
+        if args.source:
+            py_files[target] = read(src)
+        else:
+            # Bytecode .mpy (no native code): the sources unchanged, compiled on
+            # the host, as mip would install them; the target heap (140 KB) is
+            # too small to hold and compile ~70 KB of source.
+            out = os.path.join(args.work, "py", target[1:-3] + ".mpy")
+            os.makedirs(os.path.dirname(out), exist_ok=True)
+            sh([mpy_cross, "-o", out, "-s", os.path.basename(src), src])
+            py_files[target[:-3] + ".mpy"] = read(out)
+    for rel, target in DATA_FILES.items():
         py_files[target] = read(os.path.join(ROOT, rel))
 
     runner = Runner(firmware_dir, log_to(args.log))
@@ -248,7 +275,8 @@ def main():
                 files["/_i2ct.mpy"] = read(mods[(arch, "sim")])
                 runner.run(board, "scenarios", "%s sim + python/" % arch, files, SCEN_SCRIPT,
                            lambda out, err: not err and ("%d passed, 0 failed" % n_scen) in out
-                           and out.splitlines()[-1] == "backend module 0", timeout=900)
+                           and out.splitlines()[-1] == "backend module 0", timeout=900,
+                           build_suffix=args.scenario_build)
         if "reject" in checks:
             runner.run(board, "reject", "%s null" % refused, {"/_i2ct.mpy": read(mods[(refused, "null")])},
                        "try:\n    import _i2ct\n    print('loaded')\nexcept ValueError as e:\n    print('ValueError', e)\n",
