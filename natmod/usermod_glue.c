@@ -70,7 +70,6 @@ static int i2ct_buf_len(const mp_buffer_info_t *info) {
 
 I2CT_UM_0(abi_version)
 I2CT_UM_0(port)
-I2CT_UM_1(close)
 I2CT_UM_1(is_open)
 I2CT_UM_1(request)
 I2CT_UM_1(status)
@@ -148,6 +147,93 @@ static mp_obj_t i2ct_um_reg_dirty(mp_obj_t t, mp_obj_t address, mp_obj_t span) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(i2ct_um_reg_dirty_obj, i2ct_um_reg_dirty);
 
+/* ---- soft reset --------------------------------------------------------------------
+ * A soft reset frees the heap a target's register map and request buffers
+ * live in while its interrupt stays enabled.  The .mpy module hooks a
+ * directory iterator's finaliser for this (see guard() in mpy_module.c);
+ * built in, the module has its own finalisable object per open target,
+ * reachable from a root pointer until close(), so MicroPython's sweep of
+ * the whole heap at soft reset finalises it and closes the target first.
+ * guard(t, it) keeps the .mpy signature; `it` (the .mpy's carrier) is not
+ * needed here.  guard(t, None) removes the guard; close() does too. */
+#if MICROPY_ENABLE_FINALISER
+typedef struct {
+    mp_obj_base_t base;
+    int t;
+} i2ct_guard_obj_t;
+
+MP_REGISTER_ROOT_POINTER(mp_obj_t i2ct_guards[I2CT_MAX_TARGETS]);
+
+static void i2ct_unguard(int t) {
+    i2ct_guard_obj_t *g = MP_OBJ_TO_PTR(MP_STATE_VM(i2ct_guards)[t]);
+    if (g != NULL) {
+        g->t = -1;
+        MP_STATE_VM(i2ct_guards)[t] = MP_OBJ_NULL;
+    }
+}
+
+static mp_obj_t i2ct_guard_del(mp_obj_t self_in) {
+    i2ct_guard_obj_t *g = MP_OBJ_TO_PTR(self_in);
+    if (g->t >= 0 && g->t < I2CT_MAX_TARGETS && MP_STATE_VM(i2ct_guards)[g->t] == self_in) {
+        int t = g->t;
+        MP_STATE_VM(i2ct_guards)[t] = MP_OBJ_NULL;
+        g->t = -1;
+        i2ct_close(t);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(i2ct_guard_del_obj, i2ct_guard_del);
+
+static const mp_rom_map_elem_t i2ct_guard_locals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___del__), MP_ROM_PTR(&i2ct_guard_del_obj) },
+};
+static MP_DEFINE_CONST_DICT(i2ct_guard_locals, i2ct_guard_locals_table);
+
+static MP_DEFINE_CONST_OBJ_TYPE(i2ct_guard_type, MP_QSTR_i2ct_guard, MP_TYPE_FLAG_NONE,
+    locals_dict, &i2ct_guard_locals);
+
+/* guard(t, it) -> 0; guard(t, None) -> 0 (removed) */
+static mp_obj_t i2ct_um_guard(mp_obj_t t_in, mp_obj_t it) {
+    int t = i2ct_arg(t_in);
+    if (t < 0 || t >= I2CT_MAX_TARGETS) {
+        return i2ct_result(I2CT_PORT_EINST);
+    }
+    i2ct_unguard(t);
+    if (it == mp_const_none) {
+        return i2ct_result(0);
+    }
+    if (!i2ct_is_open(t)) {
+        return i2ct_result(I2CT_PORT_ESTATE);
+    }
+    i2ct_guard_obj_t *g = mp_obj_malloc_with_finaliser(i2ct_guard_obj_t, &i2ct_guard_type);
+    g->t = t;
+    MP_STATE_VM(i2ct_guards)[t] = MP_OBJ_FROM_PTR(g);
+    return i2ct_result(0);
+}
+#else
+static void i2ct_unguard(int t) {
+    (void)t;
+}
+
+/* No finalisers in this firmware: nothing can close a target at soft reset. */
+static mp_obj_t i2ct_um_guard(mp_obj_t t_in, mp_obj_t it) {
+    (void)t_in;
+    (void)it;
+    return i2ct_result(I2CT_EINVAL);
+}
+#endif
+static MP_DEFINE_CONST_FUN_OBJ_2(i2ct_um_guard_obj, i2ct_um_guard);
+
+/* close(t): also drops the guard */
+static mp_obj_t i2ct_um_close(mp_obj_t t_in) {
+    int t = i2ct_arg(t_in);
+    if (t >= 0 && t < I2CT_MAX_TARGETS) {
+        i2ct_unguard(t);
+    }
+    return i2ct_result(i2ct_close(t));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(i2ct_um_close_obj, i2ct_um_close);
+
 /* ---- the module ------------------------------------------------------------------- */
 #define I2CT_UM_ENTRY(name) { MP_ROM_QSTR(MP_QSTR_##name), MP_ROM_PTR(&i2ct_um_##name##_obj) },
 
@@ -173,6 +259,7 @@ static const mp_rom_map_elem_t i2ct_module_globals_table[] = {
     I2CT_UM_ENTRY(reg_dirty)
     I2CT_UM_ENTRY(counter)
     I2CT_UM_ENTRY(service)
+    I2CT_UM_ENTRY(guard)
     #if defined(I2CT_WITH_SIM)
     I2CT_UM_ENTRY(sim_address)
     I2CT_UM_ENTRY(sim_write_byte)

@@ -52,6 +52,11 @@ print('_i2ct', type(_i2ct).__name__, 'built in' if not hasattr(_i2ct, '__file__'
 print('i2cperipheral', i2cperipheral.__file__)
 b = i2cperipheral._backend()
 print('backend', type(b.lib).__name__, 'port', b.port, 'abi', b.lib.abi_version())
+# guard(): refused on a closed target, taken on an open one, dropped by close()
+assert _i2ct.guard(0, object()) == -24 and _i2ct.guard(5, None) == -23
+assert _i2ct.open(0, 5, 4, b'\\x40', 0) == 0 and _i2ct.guard(0, object()) == 0
+assert _i2ct.close(0) == 0 and _i2ct.is_open(0) == 0 and _i2ct.guard(0, None) == 0
+print('guard ok')
 "
 "$FW" run.py
 echo "usermod-check: ok ($(( $(date +%s) - start )) s)"
