@@ -67,14 +67,14 @@ class _Backend:
     def step(self, t):
         """Let the bus make progress without blocking."""
         if self.sim:
-            _sim_bus().pump()
+            _sim().bus().pump()
         else:
             self.lib.service(t)
 
     def wait(self, t):
         """Wait a little for the bus (an interrupt, or a simulated bus step)."""
         if self.sim:
-            _sim_bus().pump()
+            _sim().bus().pump()
         elif hasattr(self.lib, "wait"):
             self.lib.wait(t)
         else:
@@ -82,15 +82,22 @@ class _Backend:
             _idle()
 
     def now_us(self):
-        return _sim_bus().now_us() if self.sim else ticks_us()
+        return _sim().bus().now_us() if self.sim else ticks_us()
 
     def elapsed_us(self, start):
         return self.now_us() - start if self.sim else ticks_diff(ticks_us(), start)
 
 
-def _sim_bus():
-    from . import sim  # only the sim port has a simulated bus
-    return sim.bus()
+_sim_module = None
+
+
+def _sim():
+    """The simulated bus module (only the sim port has one), imported once."""
+    global _sim_module
+    if _sim_module is None:
+        from . import sim
+        _sim_module = sim
+    return _sim_module
 
 
 def _guard_target(lib, t):
@@ -320,7 +327,7 @@ class I2CPeripheral:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.deinit()
 
     def _check_open(self):
@@ -331,24 +338,28 @@ class I2CPeripheral:
     def request(self, timeout=-1):
         """Wait for a request: timeout < 0 checks once (None if nothing), 0
         waits forever, > 0 waits that many seconds then raises OSError(ETIMEDOUT)."""
-        self._check_open()
-        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        if not self._open:
+            raise ValueError("I2CPeripheral is deinitialized")
+        if type(timeout) is not int and type(timeout) is not float:
             raise TypeError("timeout must be a number of seconds, not %s" % _type_name(timeout))
         if self._current is not None:
             # The previous request is over once the program asks for the next.
             self._current.close()
+        be = self._be
         if timeout < 0:
-            self._be.step(self._t)
+            be.step(self._t)
             return self._take_request()
-        limit_us = int(timeout * 1000000)
-        start = self._be.now_us()
+        start = None
         while True:
             r = self._take_request()
             if r is not None:
                 return r
-            if limit_us and self._be.elapsed_us(start) >= limit_us:
-                raise OSError(errno.ETIMEDOUT, "no I2C request within %s s" % timeout)
-            self._be.wait(self._t)
+            if timeout:
+                if start is None:
+                    start = be.now_us()
+                elif be.elapsed_us(start) >= timeout * 1000000:
+                    raise OSError(errno.ETIMEDOUT, "no I2C request within %s s" % timeout)
+            be.wait(self._t)
 
     async def request_async(self, poll_ms=1):
         """asyncio: wait for the next request without blocking other tasks."""
@@ -365,9 +376,10 @@ class I2CPeripheral:
 
     def _take_request(self):
         v = self._lib.request(self._t)
-        if v == E_NOENT:
-            return None
-        _check_result(v, "request()")
+        if v < 0:
+            if v == E_NOENT:
+                return None
+            _check_result(v, "request()")
         r = I2CPeripheralRequest(self, v & 0x7F, bool(v & SEG_READ), bool(v & SEG_RESTART))
         self._current = r
         return r
@@ -485,7 +497,7 @@ class I2CPeripheralRequest:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
         self.close()
 
     def _check(self):
@@ -497,8 +509,10 @@ class I2CPeripheralRequest:
         """Up to n bytes the controller writes (n < 0: until the segment
         ends); fewer when it sends STOP or repeated START.  ack=False holds
         the n-th byte unacknowledged until ack()."""
-        self._check()
-        _check_int(n, "n")
+        if self._closed or not self._p._open:
+            self._check()
+        if type(n) is not int:
+            raise TypeError("n must be an int, not %s" % _type_name(n))
         if self.is_read:
             raise OSError(errno.EACCES, "read() on a read request: the controller reads, use write()")
         if n > MAX_READ:
@@ -507,49 +521,60 @@ class I2CPeripheralRequest:
             return bytearray()
         p = self._p
         lib, t = p._lib, p._t
-        if _check_result(lib.status(t), "read()") & SEG_ACK_WAIT:
-            raise RuntimeError("read(): the byte read(n, ack=False) held waits for ack() first")
-        _check_result(lib.rx_want(t, n, bool(ack)), "read()")
+        err = lib.rx_want(t, n, 1 if ack else 0)
+        if err < 0:
+            if err == E_STATE and lib.status(t) & SEG_ACK_WAIT:
+                raise RuntimeError("read(): the byte read(n, ack=False) held waits for ack() first")
+            _check_result(err, "read()")
         buf = bytearray(n if n > 0 else _READ_CHUNK)
-        got = 0
+        got = lib.rx_take(t, buf)
+        if got < 0:
+            _check_result(got, "read()")
         while True:
+            if got == len(buf):
+                if n > 0 or got >= MAX_READ:
+                    break  # with n < 0, the rest stays for the next read()
+                buf.extend(bytearray(_READ_CHUNK))
+            # Status before taking: bytes only arrive before the segment ends.
             status = _check_result(lib.status(t), "read()")
             k = _check_result(lib.rx_take(t, memoryview(buf)[got:]), "read()")
             got += k
-            if got == len(buf):
-                if n > 0:
-                    break
-                if got >= MAX_READ:
-                    break  # the rest stays for the next read()
-                buf.extend(bytearray(_READ_CHUNK))
-                continue
-            if k == 0 and status & (SEG_ENDED | SEG_TIMEOUT):
-                break
             if k == 0:
+                if status & (SEG_ENDED | SEG_TIMEOUT):
+                    break
                 p._be.wait(t)
         return buf if got == len(buf) else buf[:got]
 
     def write(self, buffer):
         """Send bytes to the controller; returns how many it clocked out
         before it NACKed or ended the segment."""
-        self._check()
-        try:
-            data = memoryview(buffer)
-        except TypeError:
-            raise TypeError("write() needs a bytes-like object, not %s" % _type_name(buffer))
+        if self._closed or not self._p._open:
+            self._check()
+        if type(buffer) is str:
+            raise TypeError("write() needs a bytes-like object, not str")
         if not self.is_read:
             raise OSError(errno.EACCES, "write() on a write request: the controller writes, use read()")
         p = self._p
         lib, t = p._lib, p._t
-        sent_before = _check_result(lib.tx_sent(t), "write()")
-        offset = 0
+        sent_before = lib.tx_sent(t)
+        try:
+            offset = lib.tx_put(t, buffer)
+            size = len(buffer)
+        except TypeError:
+            raise TypeError("write() needs a bytes-like object, not %s" % _type_name(buffer))
+        if offset < 0 or sent_before < 0:
+            _check_result(min(offset, sent_before), "write()")
+        data = None
         while True:
-            if offset < len(data):
+            if offset < size:  # more than the engine's buffer: feed it as it drains
+                if data is None:
+                    data = memoryview(buffer)
                 offset += _check_result(lib.tx_put(t, data[offset:]), "write()")
-            status = _check_result(lib.status(t), "write()")
-            if status & (SEG_ENDED | SEG_TIMEOUT):
+            status = lib.status(t)
+            if status & (SEG_ENDED | SEG_TIMEOUT) or status < 0:
+                _check_result(status, "write()")
                 break
-            if offset == len(data) and status & SEG_HELD and lib.tx_pending(t) == 0:
+            if offset >= size and status & SEG_HELD and lib.tx_pending(t) == 0:
                 break  # all taken, and the controller already asks for more
             p._be.wait(t)
         return _check_result(lib.tx_sent(t), "write()") - sent_before
