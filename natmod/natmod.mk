@@ -88,17 +88,17 @@ natmod_require_cc = @command -v $(NATMOD_CC_$(1)) >/dev/null 2>&1 || { \
 $(eval $(call NATMOD_MODULE,x64,sim,ports/sim/sim_port.c,-DI2CT_WITH_SIM))
 
 ifneq ($(wildcard ports/samd/samd_i2ct.c),)
-$(eval $(call NATMOD_MODULE,armv7emsp,samd51,ports/samd/samd_i2ct.c,-DI2CT_SAMD51))
-$(eval $(call NATMOD_MODULE,armv6m,samd21,ports/samd/samd_i2ct.c,-DI2CT_SAMD21))
+$(eval $(call NATMOD_MODULE,armv7emsp,samd51,ports/samd/samd_i2ct.c ports/cortexm/cortexm_irq.c,-DI2CT_SAMD51))
+$(eval $(call NATMOD_MODULE,armv6m,samd21,ports/samd/samd_i2ct.c ports/cortexm/cortexm_irq.c,-DI2CT_SAMD21))
 endif
 ifneq ($(wildcard ports/rp2/rp2_i2ct.c),)
-$(eval $(call NATMOD_MODULE,armv6m,rp2040,ports/rp2/rp2_i2ct.c,-DI2CT_RP2040))
-$(eval $(call NATMOD_MODULE,armv7emsp,rp2350,ports/rp2/rp2_i2ct.c,-DI2CT_RP2350))
+$(eval $(call NATMOD_MODULE,armv6m,rp2040,ports/rp2/rp2_i2ct.c ports/cortexm/cortexm_irq.c,-DI2CT_RP2040))
+$(eval $(call NATMOD_MODULE,armv7emsp,rp2350,ports/rp2/rp2_i2ct.c ports/cortexm/cortexm_irq.c,-DI2CT_RP2350))
 endif
 ifneq ($(wildcard ports/stm32/stm32_i2c_v1.c),)
-$(eval $(call NATMOD_MODULE,armv7emsp,stm32f4,ports/stm32/stm32_i2c_v1.c ports/stm32/stm32_common.c,-DI2CT_STM32F4))
-$(eval $(call NATMOD_MODULE,armv7emsp,stm32l4,ports/stm32/stm32_i2c_v2.c ports/stm32/stm32_common.c,-DI2CT_STM32L4))
-$(eval $(call NATMOD_MODULE,armv7emdp,stm32f7,ports/stm32/stm32_i2c_v2.c ports/stm32/stm32_common.c,-DI2CT_STM32F7))
+$(eval $(call NATMOD_MODULE,armv7emsp,stm32f4,ports/stm32/stm32_i2c_v1.c ports/stm32/stm32_common.c ports/cortexm/cortexm_irq.c,-DI2CT_STM32F4))
+$(eval $(call NATMOD_MODULE,armv7emsp,stm32l4,ports/stm32/stm32_i2c_v2.c ports/stm32/stm32_common.c ports/cortexm/cortexm_irq.c,-DI2CT_STM32L4))
+$(eval $(call NATMOD_MODULE,armv7emdp,stm32f7,ports/stm32/stm32_i2c_v2.c ports/stm32/stm32_common.c ports/cortexm/cortexm_irq.c,-DI2CT_STM32F7))
 endif
 ifneq ($(wildcard ports/esp32c3/*.c),)
 $(eval $(call NATMOD_MODULE,rv32imc,esp32c3,$(wildcard ports/esp32c3/*.c),))

@@ -39,6 +39,7 @@
 #include "../../natmod/i2ct_glue.h"
 #include "dw_apb_i2c.h"
 #include "rp2_regs.h"
+#include "../cortexm/cortexm_irq.h"
 
 #define REG32(a) (*(volatile uint32_t *)(uintptr_t)(a))
 
@@ -88,75 +89,11 @@ static rp2_port_t ports[I2CT_MAX_TARGETS];
 
 /* ---- vector table ------------------------------------------------------- */
 /* MicroPython keeps the table in RAM (the SDK copies it there at boot); if
- * VTOR points at ROM or flash, a RAM copy is made.  A natmod's BSS is only
- * word aligned, so the copy is placed inside an over-sized array. */
-static uint32_t vector_space[RP2_VECTOR_COUNT + RP2_VECTOR_ALIGN / 4u];
-static uint32_t vector_users;
-static uint32_t vector_vtor_before;
-static uint32_t *vector_table;
-static uint8_t vector_copied;
-
-static inline void barrier_dsb_isb(void) {
-    __asm__ volatile ("dsb 0xF\n\tisb 0xF" ::: "memory");
-}
-
-static uint32_t *vector_table_claim(void) {
-    if (vector_users == 0) {
-        vector_vtor_before = REG32(SCB_VTOR);
-        if (vector_vtor_before < RP2_SRAM_BASE) {
-            uintptr_t space = (uintptr_t)vector_space;
-            uint32_t *copy = (uint32_t *)((space + RP2_VECTOR_ALIGN - 1u)
-                & ~(uintptr_t)(RP2_VECTOR_ALIGN - 1u));
-            const uint32_t *old = (const uint32_t *)(uintptr_t)vector_vtor_before;
-            for (unsigned i = 0; i < RP2_VECTOR_COUNT; i++) {
-                copy[i] = old[i];
-            }
-            barrier_dsb_isb();
-            REG32(SCB_VTOR) = (uint32_t)(uintptr_t)copy;
-            barrier_dsb_isb();
-            vector_table = copy;
-            vector_copied = 1;
-        } else {
-            vector_table = (uint32_t *)(uintptr_t)vector_vtor_before;
-            vector_copied = 0;
-        }
-    }
-    vector_users++;
-    return vector_table;
-}
-
-static void vector_table_release(void) {
-    if (vector_users == 0) {
-        return;
-    }
-    vector_users--;
-    if (vector_users == 0 && vector_copied) {
-        /* Switch back only if nobody moved VTOR after us. */
-        if (REG32(SCB_VTOR) == (uint32_t)(uintptr_t)vector_table) {
-            REG32(SCB_VTOR) = vector_vtor_before;
-            barrier_dsb_isb();
-        }
-        vector_copied = 0;
-    }
-}
-
-static void nvic_set_priority(unsigned irq, uint8_t prio) {
-    /* Word access: the M0+ has no byte access to IPR. */
-    uint32_t addr = NVIC_IPR + (irq & ~3u);
-    unsigned shift = (irq & 3u) * 8u;
-    REG32(addr) = (REG32(addr) & ~(0xFFu << shift)) | ((uint32_t)prio << shift);
-}
-
-static void nvic_enable(unsigned irq) {
-    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
-    REG32(NVIC_ISER + 4u * (irq >> 5)) = 1u << (irq & 31u);
-}
-
-static void nvic_disable(unsigned irq) {
-    REG32(NVIC_ICER + 4u * (irq >> 5)) = 1u << (irq & 31u);
-    barrier_dsb_isb();
-    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
-}
+ * VTOR points at ROM or flash, a RAM copy is made in this space. */
+static uint32_t vector_space[CORTEXM_VECTOR_SPACE_WORDS(RP2_VECTOR_COUNT, RP2_VECTOR_ALIGN)];
+static const cortexm_vector_layout_t vector_layout = {
+    vector_space, RP2_SRAM_BASE, 0xFFFFFFFFu, RP2_VECTOR_COUNT, RP2_VECTOR_ALIGN,
+};
 
 /* ---- the interrupt handler ---------------------------------------------- */
 
@@ -313,8 +250,7 @@ static void rp2_i2ct_irq_t1(void) {
 }
 #endif
 
-typedef void (*handler_t)(void);
-static const handler_t target_handlers[I2CT_MAX_TARGETS] = {
+static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
     rp2_i2ct_irq_t0,
     #if I2CT_MAX_TARGETS > 1
     rp2_i2ct_irq_t1,
@@ -337,8 +273,7 @@ void i2ct_port_rx_release(void *port, bool ack) {
     REG32(p->base + IC_INTR_MASK) = RP2_INTR_RUN;
     if (p->stop_merged) {
         /* Nothing may be latched any more: enter the handler anyway. */
-        unsigned irq = i2c_irqs[p->inst];
-        REG32(NVIC_ISPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+        cortexm_nvic_set_pending(i2c_irqs[p->inst]);
     }
 }
 
@@ -360,14 +295,12 @@ uint32_t i2ct_port_now_us(void *port) {
 
 uint32_t i2ct_port_irq_save(void *port) {
     (void)port;
-    uint32_t primask;
-    __asm__ volatile ("mrs %0, primask\n\tcpsid i" : "=r" (primask) :: "memory");
-    return primask;
+    return cortexm_irq_save();
 }
 
 void i2ct_port_irq_restore(void *port, uint32_t state) {
     (void)port;
-    __asm__ volatile ("msr primask, %0" :: "r" (state) : "memory");
+    cortexm_irq_restore(state);
 }
 
 /* ---- glue hooks --------------------------------------------------------- */
@@ -491,12 +424,8 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     pin_claim(p, 1, (unsigned)scl);
 
     unsigned irq = i2c_irqs[inst];
-    uint32_t *table = vector_table_claim();
-    p->saved_vector = table[16u + irq];
-    table[16u + irq] = (uint32_t)(uintptr_t)target_handlers[t];
-    barrier_dsb_isb();
-    nvic_set_priority(irq, RP2_IRQ_PRIORITY);
-    nvic_enable(irq);
+    cortexm_vectors_claim(&vector_layout);
+    p->saved_vector = cortexm_irq_attach(irq, target_handlers[t], RP2_IRQ_PRIORITY);
 
     p->open = 1;
     REG32(base + IC_INTR_MASK) = RP2_INTR_RUN;
@@ -518,10 +447,8 @@ void i2ct_port_close(int t) {
     wait_enable_status(base, 0);
     REG32(base + IC_SLV_DATA_NACK_ONLY) = 0;
 
-    nvic_disable(irq);
-    vector_table[16u + irq] = p->saved_vector;
-    barrier_dsb_isb();
-    vector_table_release();
+    cortexm_irq_detach(irq, p->saved_vector);
+    cortexm_vectors_release();
 
     pin_restore(p, 1);
     pin_restore(p, 0);

@@ -15,6 +15,7 @@
 #include "../../natmod/i2ct_glue.h"
 #include "samd_sercom_i2cs.h"
 #include "samd_pins.h"
+#include "../cortexm/cortexm_irq.h"
 
 #if defined(I2CT_SAMD51)
 #include "samd51_regs.h"
@@ -68,78 +69,11 @@ typedef struct {
 static samd_port_t ports[I2CT_MAX_TARGETS];
 
 /* ---- vector table ------------------------------------------------------- */
-/* The RAM copy of the vector table.  A natmod's BSS is only word aligned, so
- * the array is over-sized and the aligned table found inside it at run time. */
-static uint32_t vector_space[SAMD_VECTOR_COUNT + SAMD_VECTOR_ALIGN / 4u];
-static uint32_t vector_users;       /* open targets with patched slots */
-static uint32_t vector_vtor_before; /* VTOR when the first target opened */
-static uint32_t *vector_table;      /* table we patch (our copy or a RAM table) */
-static uint8_t vector_copied;       /* we switched VTOR to our copy */
-
-static inline void barrier_dsb_isb(void) {
-    __asm__ volatile ("dsb 0xF\n\tisb 0xF" ::: "memory");
-}
-
-static uint32_t *vector_table_claim(void) {
-    if (vector_users == 0) {
-        vector_vtor_before = REG32(SCB_VTOR);
-        if (vector_vtor_before < SAMD_FLASH_END) {
-            uintptr_t space = (uintptr_t)vector_space;
-            uint32_t *copy = (uint32_t *)((space + SAMD_VECTOR_ALIGN - 1u)
-                & ~(uintptr_t)(SAMD_VECTOR_ALIGN - 1u));
-            const uint32_t *old = (const uint32_t *)(uintptr_t)vector_vtor_before;
-            for (unsigned i = 0; i < SAMD_VECTOR_COUNT; i++) {
-                copy[i] = old[i];
-            }
-            barrier_dsb_isb();
-            REG32(SCB_VTOR) = (uint32_t)(uintptr_t)copy;
-            barrier_dsb_isb();
-            vector_table = copy;
-            vector_copied = 1;
-        } else {
-            /* Already in RAM (set up by the firmware): patch it in place. */
-            vector_table = (uint32_t *)(uintptr_t)vector_vtor_before;
-            vector_copied = 0;
-        }
-    }
-    vector_users++;
-    return vector_table;
-}
-
-static void vector_table_release(void) {
-    if (vector_users == 0) {
-        return;
-    }
-    vector_users--;
-    if (vector_users == 0 && vector_copied) {
-        /* Only switch back if nobody moved VTOR after us. */
-        if (REG32(SCB_VTOR) == (uint32_t)(uintptr_t)vector_table) {
-            REG32(SCB_VTOR) = vector_vtor_before;
-            barrier_dsb_isb();
-        }
-        vector_copied = 0;
-    }
-}
-
-static void nvic_set_priority(unsigned irq, uint8_t prio) {
-    /* Word access: the M0+ has no byte access to IPR. */
-    uint32_t addr = NVIC_IPR + (irq & ~3u);
-    unsigned shift = (irq & 3u) * 8u;
-    uint32_t v = REG32(addr);
-    v = (v & ~(0xFFu << shift)) | ((uint32_t)prio << shift);
-    REG32(addr) = v;
-}
-
-static void nvic_enable(unsigned irq) {
-    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
-    REG32(NVIC_ISER + 4u * (irq >> 5)) = 1u << (irq & 31u);
-}
-
-static void nvic_disable(unsigned irq) {
-    REG32(NVIC_ICER + 4u * (irq >> 5)) = 1u << (irq & 31u);
-    barrier_dsb_isb();
-    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
-}
+/* Room for a RAM copy of the table, used when VTOR points into flash. */
+static uint32_t vector_space[CORTEXM_VECTOR_SPACE_WORDS(SAMD_VECTOR_COUNT, SAMD_VECTOR_ALIGN)];
+static const cortexm_vector_layout_t vector_layout = {
+    vector_space, SAMD_FLASH_END, 0xFFFFFFFFu, SAMD_VECTOR_COUNT, SAMD_VECTOR_ALIGN,
+};
 
 /* ---- the interrupt handler ---------------------------------------------- */
 
@@ -250,8 +184,7 @@ static void samd_i2ct_irq_t1(void) {
 }
 #endif
 
-typedef void (*handler_t)(void);
-static const handler_t target_handlers[I2CT_MAX_TARGETS] = {
+static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
     samd_i2ct_irq_t0,
     #if I2CT_MAX_TARGETS > 1
     samd_i2ct_irq_t1,
@@ -299,14 +232,12 @@ uint32_t i2ct_port_now_us(void *port) {
 
 uint32_t i2ct_port_irq_save(void *port) {
     (void)port;
-    uint32_t primask;
-    __asm__ volatile ("mrs %0, primask\n\tcpsid i" : "=r" (primask) :: "memory");
-    return primask;
+    return cortexm_irq_save();
 }
 
 void i2ct_port_irq_restore(void *port, uint32_t state) {
     (void)port;
-    __asm__ volatile ("msr primask, %0" :: "r" (state) : "memory");
+    cortexm_irq_restore(state);
 }
 
 /* ---- glue hooks --------------------------------------------------------- */
@@ -556,16 +487,10 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     pin_claim(p, 1, (unsigned)scl, (unsigned)mux_scl);
 
     /* Interrupt: every line of this SERCOM goes to our handler. */
-    uint32_t *table = vector_table_claim();
+    cortexm_vectors_claim(&vector_layout);
     unsigned irq0 = SAMD_SERCOM_IRQ0(sercom);
     for (unsigned k = 0; k < SAMD_IRQ_LINES_PER_SERCOM; k++) {
-        p->saved_vectors[k] = table[16u + irq0 + k];
-        table[16u + irq0 + k] = (uint32_t)(uintptr_t)target_handlers[t];
-    }
-    barrier_dsb_isb();
-    for (unsigned k = 0; k < SAMD_IRQ_LINES_PER_SERCOM; k++) {
-        nvic_set_priority(irq0 + k, SAMD_IRQ_PRIORITY);
-        nvic_enable(irq0 + k);
+        p->saved_vectors[k] = cortexm_irq_attach(irq0 + k, target_handlers[t], SAMD_IRQ_PRIORITY);
     }
 
     p->open = 1;
@@ -592,11 +517,9 @@ void i2ct_port_close(int t) {
 
     unsigned irq0 = SAMD_SERCOM_IRQ0(sercom);
     for (unsigned k = 0; k < SAMD_IRQ_LINES_PER_SERCOM; k++) {
-        nvic_disable(irq0 + k);
-        vector_table[16u + irq0 + k] = p->saved_vectors[k];
+        cortexm_irq_detach(irq0 + k, p->saved_vectors[k]);
     }
-    barrier_dsb_isb();
-    vector_table_release();
+    cortexm_vectors_release();
 
     pin_restore(p, 1);
     pin_restore(p, 0);

@@ -32,79 +32,25 @@ int stm32_find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda) {
     return -1;
 }
 
-/* ---- vector table --------------------------------------------------------- */
-/* A natmod's BSS is only word aligned: over-size the array and use the
- * aligned table inside it. */
-static uint32_t vector_space[STM32_VECTOR_COUNT + STM32_VECTOR_ALIGN / 4u];
-static uint32_t vector_users;
-static uint32_t vector_vtor_before;
-static uint32_t *vector_table;
-static uint8_t vector_copied;
+/* ---- interrupt lines ------------------------------------------------------ */
+/* Room for a RAM copy of the table: MicroPython's stm32 port keeps it in
+ * flash.  A table already in SRAM is patched in place. */
+static uint32_t vector_space[CORTEXM_VECTOR_SPACE_WORDS(STM32_VECTOR_COUNT, STM32_VECTOR_ALIGN)];
+static const cortexm_vector_layout_t vector_layout = {
+    vector_space, 0x20000000u, 0x3FFFFFFFu, STM32_VECTOR_COUNT, STM32_VECTOR_ALIGN,
+};
 
-void stm32_barrier(void) {
-    __asm__ volatile ("dsb 0xF\n\tisb 0xF" ::: "memory");
+void stm32_irqs_attach(const stm32_i2c_instance_t *inst, cortexm_handler_t handler,
+    uint32_t saved[2]) {
+    cortexm_vectors_claim(&vector_layout);
+    saved[0] = cortexm_irq_attach(inst->irq_event, handler, STM32_IRQ_PRIORITY);
+    saved[1] = cortexm_irq_attach(inst->irq_error, handler, STM32_IRQ_PRIORITY);
 }
 
-static bool address_is_sram(uint32_t a) {
-    return a >= 0x20000000u && a < 0x40000000u;
-}
-
-uint32_t *stm32_vectors_claim(void) {
-    if (vector_users == 0) {
-        vector_vtor_before = REG32(SCB_VTOR);
-        if (!address_is_sram(vector_vtor_before)) {
-            /* In flash (MicroPython's stm32 port keeps it there): copy. */
-            uintptr_t space = (uintptr_t)vector_space;
-            uint32_t *copy = (uint32_t *)((space + STM32_VECTOR_ALIGN - 1u)
-                & ~(uintptr_t)(STM32_VECTOR_ALIGN - 1u));
-            const uint32_t *old = (const uint32_t *)(uintptr_t)vector_vtor_before;
-            for (unsigned i = 0; i < STM32_VECTOR_COUNT; i++) {
-                copy[i] = old[i];
-            }
-            stm32_barrier();
-            REG32(SCB_VTOR) = (uint32_t)(uintptr_t)copy;
-            stm32_barrier();
-            vector_table = copy;
-            vector_copied = 1;
-        } else {
-            vector_table = (uint32_t *)(uintptr_t)vector_vtor_before;
-            vector_copied = 0;
-        }
-    }
-    vector_users++;
-    return vector_table;
-}
-
-void stm32_vectors_release(void) {
-    if (vector_users == 0) {
-        return;
-    }
-    vector_users--;
-    if (vector_users == 0 && vector_copied) {
-        /* Switch back only if nobody moved VTOR after us. */
-        if (REG32(SCB_VTOR) == (uint32_t)(uintptr_t)vector_table) {
-            REG32(SCB_VTOR) = vector_vtor_before;
-            stm32_barrier();
-        }
-        vector_copied = 0;
-    }
-}
-
-uint32_t *stm32_vectors_table(void) {
-    return vector_table;
-}
-
-void stm32_nvic_enable(unsigned irq) {
-    /* Byte access to IPR is fine on M4 / M7. */
-    *(volatile uint8_t *)(uintptr_t)(NVIC_IPR + irq) = STM32_IRQ_PRIORITY;
-    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
-    REG32(NVIC_ISER + 4u * (irq >> 5)) = 1u << (irq & 31u);
-}
-
-void stm32_nvic_disable(unsigned irq) {
-    REG32(NVIC_ICER + 4u * (irq >> 5)) = 1u << (irq & 31u);
-    stm32_barrier();
-    REG32(NVIC_ICPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
+void stm32_irqs_detach(const stm32_i2c_instance_t *inst, const uint32_t saved[2]) {
+    cortexm_irq_detach(inst->irq_event, saved[0]);
+    cortexm_irq_detach(inst->irq_error, saved[1]);
+    cortexm_vectors_release();
 }
 
 /* ---- GPIO ------------------------------------------------------------------ */
@@ -209,14 +155,4 @@ uint32_t stm32_now_us(void) {
     us_total += whole;
     last_cycles += whole * cycles_per_us;
     return us_total;
-}
-
-uint32_t stm32_irq_save(void) {
-    uint32_t primask;
-    __asm__ volatile ("mrs %0, primask\n\tcpsid i" : "=r" (primask) :: "memory");
-    return primask;
-}
-
-void stm32_irq_restore(uint32_t state) {
-    __asm__ volatile ("msr primask, %0" :: "r" (state) : "memory");
 }

@@ -1,8 +1,8 @@
 /*
  * What the two STM32 I2C drivers share: register access, the chip table
- * (pins, instances, clocks, interrupt lines), the vector table copy, NVIC,
- * GPIO alternate-function claim / restore, clock rates and the microsecond
- * clock.  Everything is reached through fixed addresses, so the objects work
+ * (pins, instances, clocks, interrupt lines), installing an instance's two
+ * interrupt lines (over ports/cortexm), GPIO alternate-function claim /
+ * restore, clock rates and the microsecond clock.  Everything is reached through fixed addresses, so the objects work
  * inside a native .mpy (no firmware symbols).
  *
  * Build with exactly one family define: I2CT_STM32F4 (I2C v1), I2CT_STM32F7
@@ -13,6 +13,8 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+
+#include "../cortexm/cortexm_irq.h"
 
 #define REG32(a) (*(volatile uint32_t *)(uintptr_t)(a))
 
@@ -46,16 +48,11 @@ typedef struct {
 #endif
 
 /* Cortex-M system registers (same on M4 and M7). */
-#define SCB_VTOR        0xE000ED08u
 #define SCB_DEMCR       0xE000EDFCu
 #define DEMCR_TRCENA    (1u << 24)
 #define SYST_CSR        0xE000E010u
 #define SYST_RVR        0xE000E014u
 #define SYST_CSR_CLKSOURCE (1u << 2)
-#define NVIC_ISER       0xE000E100u
-#define NVIC_ICER       0xE000E180u
-#define NVIC_ICPR       0xE000E280u
-#define NVIC_IPR        0xE000E400u
 #define DWT_CTRL        0xE0001000u
 #define DWT_CYCCNT      0xE0001004u
 #define DWT_LAR         0xE0001FB0u
@@ -83,14 +80,12 @@ typedef struct {
 int stm32_find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda);
 const stm32_i2c_instance_t *stm32_instance(unsigned n);
 
-/* Vector table: the first claim copies a flash table to RAM (or patches a
- * RAM table in place); the last release switches VTOR back. */
-uint32_t *stm32_vectors_claim(void);
-void stm32_vectors_release(void);
-uint32_t *stm32_vectors_table(void);
-void stm32_nvic_enable(unsigned irq);
-void stm32_nvic_disable(unsigned irq);
-void stm32_barrier(void);
+/* An instance's event and error lines to `handler` (the vector table made
+ * patchable first, see cortexm_irq.h), and back; `saved` keeps the two
+ * entries they replaced. */
+void stm32_irqs_attach(const stm32_i2c_instance_t *inst, cortexm_handler_t handler,
+    uint32_t saved[2]);
+void stm32_irqs_detach(const stm32_i2c_instance_t *inst, const uint32_t saved[2]);
 
 /* GPIO: clock on, alternate function, open drain, pull-up; and back. */
 void stm32_pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af);
@@ -109,8 +104,5 @@ uint32_t stm32_apb1_hz(void);
 /* Microseconds from the DWT cycle counter (wrapping, 32 bits). */
 void stm32_time_start(void);
 uint32_t stm32_now_us(void);
-
-uint32_t stm32_irq_save(void);
-void stm32_irq_restore(uint32_t state);
 
 #endif

@@ -183,12 +183,12 @@ uint32_t i2ct_port_now_us(void *port) {
 
 uint32_t i2ct_port_irq_save(void *port) {
     (void)port;
-    return stm32_irq_save();
+    return cortexm_irq_save();
 }
 
 void i2ct_port_irq_restore(void *port, uint32_t state) {
     (void)port;
-    stm32_irq_restore(state);
+    cortexm_irq_restore(state);
 }
 
 /* ---- glue hooks ------------------------------------------------------------- */
@@ -307,16 +307,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     stm32_pin_claim(&p->pins[0], (unsigned)scl, af_scl);
     stm32_pin_claim(&p->pins[1], (unsigned)sda, af_sda);
 
-    uint32_t *table = stm32_vectors_claim();
-    unsigned irqs[2] = { inst->irq_event, inst->irq_error };
-    for (unsigned k = 0; k < 2; k++) {
-        p->saved_vectors[k] = table[16u + irqs[k]];
-        table[16u + irqs[k]] = (uint32_t)(uintptr_t)target_handlers[t];
-    }
-    stm32_barrier();
-    for (unsigned k = 0; k < 2; k++) {
-        stm32_nvic_enable(irqs[k]);
-    }
+    stm32_irqs_attach(inst, target_handlers[t], p->saved_vectors);
     p->open = 1;
     REG32(base + I2C2_CR1) = V2_CR1_RUN;
     return 0;
@@ -332,14 +323,7 @@ void i2ct_port_close(int t) {
     REG32(p->base + I2C2_OAR1) = 0;
     REG32(p->base + I2C2_OAR2) = 0;
     REG32(p->base + I2C2_TIMEOUTR) = 0;
-    unsigned irqs[2] = { inst->irq_event, inst->irq_error };
-    uint32_t *table = stm32_vectors_table();
-    for (unsigned k = 0; k < 2; k++) {
-        stm32_nvic_disable(irqs[k]);
-        table[16u + irqs[k]] = p->saved_vectors[k];
-    }
-    stm32_barrier();
-    stm32_vectors_release();
+    stm32_irqs_detach(inst, p->saved_vectors);
     stm32_pin_restore(&p->pins[1]);
     stm32_pin_restore(&p->pins[0]);
     if (!p->clock_was_on) {

@@ -105,6 +105,7 @@ class Timer:
 
 def sources():
     return [os.path.join(REPO, "ports", "rp2", "rp2_i2ct.c"),
+            os.path.join(REPO, "ports", "cortexm", "cortexm_irq.c"),
             os.path.join(REPO, "natmod", "engine", "i2ct_engine.c"),
             os.path.join(REPO, "natmod", "i2ct_glue.c")]
 

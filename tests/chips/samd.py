@@ -110,7 +110,8 @@ class UsCounter:
 
 def sources():
     engine = os.path.join(REPO, "natmod", "engine", "i2ct_engine.c")
-    return [os.path.join(REPO, "ports", "samd", "samd_i2ct.c"), engine,
+    return [os.path.join(REPO, "ports", "samd", "samd_i2ct.c"),
+            os.path.join(REPO, "ports", "cortexm", "cortexm_irq.c"), engine,
             os.path.join(REPO, "natmod", "i2ct_glue.c")]
 
 

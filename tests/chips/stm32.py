@@ -104,6 +104,7 @@ class CycleCounter:
 def sources(gen):
     d = os.path.join(REPO, "ports", "stm32")
     return [os.path.join(d, "stm32_i2c_v%d.c" % gen), os.path.join(d, "stm32_common.c"),
+            os.path.join(REPO, "ports", "cortexm", "cortexm_irq.c"),
             os.path.join(REPO, "natmod", "engine", "i2ct_engine.c"),
             os.path.join(REPO, "natmod", "i2ct_glue.c")]
 
