@@ -29,15 +29,15 @@ endif
 
 I2CT_SRC_sim := ports/sim/sim_port.c
 I2CT_DEF_sim := -DI2CT_WITH_SIM
-I2CT_SRC_samd51 := ports/samd/samd_i2ct.c
+I2CT_SRC_samd51 := ports/samd/samd_i2ct.c ports/cortexm/cortexm_irq.c
 I2CT_DEF_samd51 := -DI2CT_SAMD51
-I2CT_SRC_samd21 := ports/samd/samd_i2ct.c
+I2CT_SRC_samd21 := ports/samd/samd_i2ct.c ports/cortexm/cortexm_irq.c
 I2CT_DEF_samd21 := -DI2CT_SAMD21
-I2CT_SRC_stm32f4 := ports/stm32/stm32_common.c ports/stm32/stm32_i2c_v1.c
+I2CT_SRC_stm32f4 := ports/stm32/stm32_common.c ports/stm32/stm32_i2c_v1.c ports/cortexm/cortexm_irq.c
 I2CT_DEF_stm32f4 := -DI2CT_STM32F4
-I2CT_SRC_stm32f7 := ports/stm32/stm32_common.c ports/stm32/stm32_i2c_v2.c
+I2CT_SRC_stm32f7 := ports/stm32/stm32_common.c ports/stm32/stm32_i2c_v2.c ports/cortexm/cortexm_irq.c
 I2CT_DEF_stm32f7 := -DI2CT_STM32F7
-I2CT_SRC_stm32l4 := ports/stm32/stm32_common.c ports/stm32/stm32_i2c_v2.c
+I2CT_SRC_stm32l4 := ports/stm32/stm32_common.c ports/stm32/stm32_i2c_v2.c ports/cortexm/cortexm_irq.c
 I2CT_DEF_stm32l4 := -DI2CT_STM32L4
 I2CT_SRC_null := tests/natmod_fixtures/null_port.c
 I2CT_DEF_null :=
