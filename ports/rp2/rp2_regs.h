@@ -76,12 +76,4 @@
 /* TIMER: raw low word of the 1 MHz counter, no latching side effect. */
 #define TIMER_TIMERAWL          0x28u
 
-/* Cortex-M system control space (same on M0+ and M33). */
-#define SCB_VTOR                0xE000ED08u
-#define NVIC_ISER               0xE000E100u
-#define NVIC_ICER               0xE000E180u
-#define NVIC_ISPR               0xE000E200u
-#define NVIC_ICPR               0xE000E280u
-#define NVIC_IPR                0xE000E400u
-
 #endif

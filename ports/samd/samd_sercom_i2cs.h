@@ -72,13 +72,6 @@
 #define I2CS_ADDR_ADDR(a)       ((uint32_t)(a) << 1)
 #define I2CS_ADDR_ADDRMASK(m)   ((uint32_t)(m) << 17)
 
-/* Cortex-M system control space (same on M0+ and M4). */
-#define SCB_VTOR                0xE000ED08u
-#define NVIC_ISER               0xE000E100u
-#define NVIC_ICER               0xE000E180u
-#define NVIC_ICPR               0xE000E280u
-#define NVIC_IPR                0xE000E400u
-
 /* PORT group layout (same on both). */
 #define PORT_GROUP_STRIDE       0x80u
 #define PORT_PMUX               0x30u   /* 8 bit each, two pins per byte */
