@@ -7,7 +7,6 @@ upstream MicroPython tree in /tmp/mpsrc (or $MPY_SRC): the unix port built
 with both, running the API scenarios (tools/packaging/usermod_check.sh)."""
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -193,7 +192,6 @@ def run_cmake(tmp_path, **cache):
     return subprocess.run(args, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
 @pytest.mark.parametrize("platform,define", [("rp2040", "I2CT_RP2040"),
                                              ("rp2350-arm-s", "I2CT_RP2350")])
 def test_cmake_picks_the_driver(tmp_path, platform, define):
@@ -209,7 +207,6 @@ def test_cmake_picks_the_driver(tmp_path, platform, define):
     assert out["LINK"] == "usermod_i2ct"
 
 
-@pytest.mark.skipif(shutil.which("cmake") is None, reason="cmake not installed")
 def test_cmake_without_a_driver_is_a_clear_error(tmp_path):
     proc = run_cmake(tmp_path, PICO_PLATFORM="rp2350-riscv")
     assert proc.returncode != 0

@@ -1,0 +1,3 @@
+# CircuitPython's `board` as the examples use it (they fall back to pin numbers).
+SCL: int
+SDA: int
