@@ -46,7 +46,7 @@ _PORT_NAMES = {0: "sim", 1: "samd51", 2: "samd21", 3: "rp2040", 4: "rp2350", 5: 
 # rp2: one IC_SAR; the hardware ACKs bytes into its FIFO, so a NACK lands on the next byte.
 _PORT_LIMITS = {3: {"addresses_per_target": 1, "per_byte_nack": "next byte"},
                 4: {"addresses_per_target": 1, "per_byte_nack": "next byte"},
-                5: {"addresses_per_target": 2}}
+                5: {"addresses_per_target": 2, "per_byte_nack": "next byte"}}
 
 _READ_CHUNK = 32
 MAX_READ = 65535  # one read() never allocates more than this
