@@ -65,9 +65,12 @@ static inline void cortexm_nvic_set_pending(unsigned irq) {
     *(volatile uint32_t *)(uintptr_t)(CORTEXM_NVIC_ISPR + 4u * (irq >> 5)) = 1u << (irq & 31u);
 }
 
-/* A line in one go: patch its vector, set its priority and enable it; and
- * the way back (disable, then the saved entry).  Claim the table first. */
-uint32_t cortexm_irq_attach(unsigned irq, cortexm_handler_t handler, uint8_t priority);
+/* A line in one go: claim the table, patch the line's vector, set its
+ * priority and enable it; returns the entry it replaced.  Detach is the way
+ * back: disable, put the saved entry back, release the table.  (Each
+ * attached line holds one claim.) */
+uint32_t cortexm_irq_attach(const cortexm_vector_layout_t *layout, unsigned irq,
+    cortexm_handler_t handler, uint8_t priority);
 void cortexm_irq_detach(unsigned irq, uint32_t saved);
 
 /* Data and instruction barrier: table and NVIC writes take effect before the

@@ -424,8 +424,8 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     pin_claim(p, 1, (unsigned)scl);
 
     unsigned irq = i2c_irqs[inst];
-    cortexm_vectors_claim(&vector_layout);
-    p->saved_vector = cortexm_irq_attach(irq, target_handlers[t], RP2_IRQ_PRIORITY);
+    p->saved_vector = cortexm_irq_attach(&vector_layout, irq, target_handlers[t],
+        RP2_IRQ_PRIORITY);
 
     p->open = 1;
     REG32(base + IC_INTR_MASK) = RP2_INTR_RUN;
@@ -448,7 +448,6 @@ void i2ct_port_close(int t) {
     REG32(base + IC_SLV_DATA_NACK_ONLY) = 0;
 
     cortexm_irq_detach(irq, p->saved_vector);
-    cortexm_vectors_release();
 
     pin_restore(p, 1);
     pin_restore(p, 0);

@@ -487,10 +487,10 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     pin_claim(p, 1, (unsigned)scl, (unsigned)mux_scl);
 
     /* Interrupt: every line of this SERCOM goes to our handler. */
-    cortexm_vectors_claim(&vector_layout);
     unsigned irq0 = SAMD_SERCOM_IRQ0(sercom);
     for (unsigned k = 0; k < SAMD_IRQ_LINES_PER_SERCOM; k++) {
-        p->saved_vectors[k] = cortexm_irq_attach(irq0 + k, target_handlers[t], SAMD_IRQ_PRIORITY);
+        p->saved_vectors[k] = cortexm_irq_attach(&vector_layout, irq0 + k, target_handlers[t],
+            SAMD_IRQ_PRIORITY);
     }
 
     p->open = 1;
@@ -519,7 +519,6 @@ void i2ct_port_close(int t) {
     for (unsigned k = 0; k < SAMD_IRQ_LINES_PER_SERCOM; k++) {
         cortexm_irq_detach(irq0 + k, p->saved_vectors[k]);
     }
-    cortexm_vectors_release();
 
     pin_restore(p, 1);
     pin_restore(p, 0);

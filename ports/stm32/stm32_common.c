@@ -42,15 +42,13 @@ static const cortexm_vector_layout_t vector_layout = {
 
 void stm32_irqs_attach(const stm32_i2c_instance_t *inst, cortexm_handler_t handler,
     uint32_t saved[2]) {
-    cortexm_vectors_claim(&vector_layout);
-    saved[0] = cortexm_irq_attach(inst->irq_event, handler, STM32_IRQ_PRIORITY);
-    saved[1] = cortexm_irq_attach(inst->irq_error, handler, STM32_IRQ_PRIORITY);
+    saved[0] = cortexm_irq_attach(&vector_layout, inst->irq_event, handler, STM32_IRQ_PRIORITY);
+    saved[1] = cortexm_irq_attach(&vector_layout, inst->irq_error, handler, STM32_IRQ_PRIORITY);
 }
 
 void stm32_irqs_detach(const stm32_i2c_instance_t *inst, const uint32_t saved[2]) {
     cortexm_irq_detach(inst->irq_event, saved[0]);
     cortexm_irq_detach(inst->irq_error, saved[1]);
-    cortexm_vectors_release();
 }
 
 /* ---- GPIO ------------------------------------------------------------------ */
