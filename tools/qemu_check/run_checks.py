@@ -62,7 +62,7 @@ CORE = ["natmod/engine/i2ct_engine.c", "natmod/i2ct_glue.c", "natmod/mpy_module.
 # precision FPU (armv7emdp, code 8).
 BOARD_ARCHES = {
     "MPS2_AN385": (["armv6m", "armv7m"], "armv7emsp"),
-    "MPS2_AN500": (["armv6m", "armv7m", "armv7emsp"], "rv32imc"),
+    "MPS2_AN500": (["armv6m", "armv7m", "armv7emsp", "armv7emdp"], "rv32imc"),
     "VIRT_RV32": (["rv32imc"], "armv7m"),
 }
 
@@ -129,7 +129,7 @@ def build_modules(work):
     """Extra modules (not in dist): per arch the sim-port module, the null
     module and the demo fixture; x64 ones for the reference outputs."""
     out = {}
-    for arch in build.ARCHES:
+    for arch in sorted(set(build.ARCHES) | {a for arches, _ in BOARD_ARCHES.values() for a in arches}):
         d = os.path.join(work, arch)
         os.makedirs(d, exist_ok=True)
         sim = [build.compile_c(arch, os.path.join(ROOT, s), d, ["-DI2CT_WITH_SIM"])
@@ -220,6 +220,7 @@ def main():
     ap.add_argument("--boards", default=",".join(BOARD_ARCHES))
     ap.add_argument("--work", default="/tmp/i2ct-qemu-check")
     ap.add_argument("--log", default=None, help="append every target exchange to this file")
+    ap.add_argument("--report", default=None, help="write the results as a markdown table")
     ap.add_argument("--no-make", action="store_true", help="do not run `make natmod` first")
     ap.add_argument("--source", action="store_true",
                     help="upload the .py sources instead of mpy-cross bytecode (needs a larger heap)")
@@ -318,6 +319,12 @@ def main():
                        "try:\n    import _i2ct\n    print('loaded')\nexcept ValueError as e:\n    print('ValueError', e)\n",
                        lambda out, err: not err and out == "ValueError incompatible .mpy arch")
 
+    if args.report:
+        with open(args.report, "w") as f:
+            f.write("| result | firmware | check | module | time, heap, last line |\n|---|---|---|---|---|\n")
+            for board, check, module, ok, detail in runner.results:
+                f.write("| %s | %s | %s | %s | %s |\n" % ("PASS" if ok else "FAIL", board, check, module,
+                        detail.split("\n")[0].replace("|", "\\|")[:160]))
     bad = [r for r in runner.results if not r[3]]
     print("\n%d checks, %d passed, %d failed" % (len(runner.results), len(runner.results) - len(bad), len(bad)))
     return 1 if bad else 0
