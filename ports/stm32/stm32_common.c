@@ -1,16 +1,14 @@
 /*
  * Shared STM32 services for the I2C v1 and v2 drivers (see stm32_common.h).
  */
+#include "../../natmod/i2ct_glue.h"
 #include "stm32_common.h"
 
 static const stm32_i2c_instance_t instances[STM32_I2C_COUNT] = STM32_I2C_INSTANCES;
 static const stm32_pin_af_t pin_table[] = STM32_I2C_PINS;
 
-const stm32_i2c_instance_t *stm32_instance(unsigned n) {
-    return n < STM32_I2C_COUNT ? &instances[n] : 0;
-}
-
-int stm32_find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda) {
+/* Instance whose SCL and SDA reach the two pins; fills their AFs; -1 if none. */
+static int find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda) {
     if (scl == sda) {
         return -1;
     }
@@ -40,13 +38,13 @@ static const cortexm_vector_layout_t vector_layout = {
     vector_space, 0x20000000u, 0x3FFFFFFFu, STM32_VECTOR_COUNT, STM32_VECTOR_ALIGN,
 };
 
-void stm32_irqs_attach(const stm32_i2c_instance_t *inst, cortexm_handler_t handler,
+static void irqs_attach(const stm32_i2c_instance_t *inst, cortexm_handler_t handler,
     uint32_t saved[2]) {
     saved[0] = cortexm_irq_attach(&vector_layout, inst->irq_event, handler, STM32_IRQ_PRIORITY);
     saved[1] = cortexm_irq_attach(&vector_layout, inst->irq_error, handler, STM32_IRQ_PRIORITY);
 }
 
-void stm32_irqs_detach(const stm32_i2c_instance_t *inst, const uint32_t saved[2]) {
+static void irqs_detach(const stm32_i2c_instance_t *inst, const uint32_t saved[2]) {
     cortexm_irq_detach(inst->irq_event, saved[0]);
     cortexm_irq_detach(inst->irq_error, saved[1]);
 }
@@ -65,7 +63,7 @@ static uint32_t field_get(uint32_t addr, unsigned shift, uint32_t mask) {
     return (REG32(addr) >> shift) & mask;
 }
 
-void stm32_pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af) {
+static void pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af) {
     uint32_t g = gpio_base(pin);
     unsigned n = pin & 31u;
     uint32_t afr = g + GPIO_AFRL + 4u * (n >> 3);
@@ -84,7 +82,7 @@ void stm32_pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af) {
     field_set(g + GPIO_MODER, 2u * n, 3u, GPIO_MODE_AF);
 }
 
-void stm32_pin_restore(const stm32_pin_saved_t *saved) {
+static void pin_restore(const stm32_pin_saved_t *saved) {
     uint32_t g = gpio_base(saved->pin);
     unsigned n = saved->pin & 31u;
     field_set(g + GPIO_MODER, 2u * n, 3u, saved->moder);
@@ -95,18 +93,18 @@ void stm32_pin_restore(const stm32_pin_saved_t *saved) {
 
 /* ---- clocks ------------------------------------------------------------------ */
 
-bool stm32_apb1_is_on(unsigned enr_bit) {
+static bool apb1_is_on(unsigned enr_bit) {
     return (REG32(STM32_RCC_APB1ENR) >> enr_bit) & 1u;
 }
 
-bool stm32_apb1_enable(unsigned enr_bit) {
-    bool was_on = stm32_apb1_is_on(enr_bit);
+static bool apb1_enable(unsigned enr_bit) {
+    bool was_on = apb1_is_on(enr_bit);
     REG32(STM32_RCC_APB1ENR) = REG32(STM32_RCC_APB1ENR) | (1u << enr_bit);
     (void)REG32(STM32_RCC_APB1ENR);
     return was_on;
 }
 
-void stm32_apb1_disable(unsigned enr_bit) {
+static void apb1_disable(unsigned enr_bit) {
     REG32(STM32_RCC_APB1ENR) = REG32(STM32_RCC_APB1ENR) & ~(1u << enr_bit);
 }
 
@@ -153,4 +151,55 @@ uint32_t stm32_now_us(void) {
     us_total += whole;
     last_cycles += whole * cycles_per_us;
     return us_total;
+}
+
+/* ---- a target's share of the chip ---------------------------------------------- */
+
+static uint8_t instances_open;      /* bit n: an open target has instance n */
+
+int stm32_hw_select(stm32_i2c_hw_t *hw, int scl, int sda) {
+    if (scl < 0 || scl > 255 || sda < 0 || sda > 255) {
+        return I2CT_PORT_EPIN;
+    }
+    int n = find_instance(scl, sda, &hw->afs[0], &hw->afs[1]);
+    if (n < 0) {
+        return I2CT_PORT_EPIN;
+    }
+    hw->inst = &instances[n];
+    hw->index = (uint8_t)n;
+    hw->pins[0] = (uint8_t)scl;
+    hw->pins[1] = (uint8_t)sda;
+    return 0;
+}
+
+int stm32_hw_power(stm32_i2c_hw_t *hw) {
+    const stm32_i2c_instance_t *inst = hw->inst;
+    if (instances_open & (1u << hw->index)) {
+        return I2CT_PORT_EBUSY;
+    }
+    /* With its clock off the block cannot be running; with it on and PE
+     * set, machine.I2C / pyb.I2C / machine.I2CTarget owns it. */
+    if (apb1_is_on(inst->enr_bit) && (REG32(inst->base + STM32_I2C_CR1) & STM32_I2C_CR1_PE)) {
+        return I2CT_PORT_EBUSY;
+    }
+    instances_open |= (uint8_t)(1u << hw->index);
+    hw->clock_was_on = apb1_enable(inst->enr_bit);
+    stm32_time_start();
+    return 0;
+}
+
+void stm32_hw_connect(stm32_i2c_hw_t *hw, cortexm_handler_t handler) {
+    pin_claim(&hw->saved_pins[0], hw->pins[0], hw->afs[0]);
+    pin_claim(&hw->saved_pins[1], hw->pins[1], hw->afs[1]);
+    irqs_attach(hw->inst, handler, hw->saved_vectors);
+}
+
+void stm32_hw_release(stm32_i2c_hw_t *hw) {
+    irqs_detach(hw->inst, hw->saved_vectors);
+    pin_restore(&hw->saved_pins[1]);
+    pin_restore(&hw->saved_pins[0]);
+    if (!hw->clock_was_on) {
+        apb1_disable(hw->inst->enr_bit);
+    }
+    instances_open &= (uint8_t)~(1u << hw->index);
 }

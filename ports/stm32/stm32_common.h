@@ -67,6 +67,10 @@ typedef struct {
 #define GPIO_MODE_AF 2u
 #define GPIO_PULL_UP 1u
 
+/* Both I2C generations: CR1 at offset 0, PE (peripheral enable) bit 0. */
+#define STM32_I2C_CR1       0x00u
+#define STM32_I2C_CR1_PE    (1u << 0)
+
 /* NVIC priority of our lines: the upper nibble is what the 4 implemented
  * bits keep; mid-range, below SysTick and the firmware's USB. */
 #define STM32_IRQ_PRIORITY 0x80u
@@ -76,25 +80,31 @@ typedef struct {
     uint8_t moder, otype, pupd, af;   /* previous settings, restored on close */
 } stm32_pin_saved_t;
 
-/* Instance whose SCL and SDA reach the two pins; fills their AFs; -1 if none. */
-int stm32_find_instance(int scl, int sda, uint8_t *af_scl, uint8_t *af_sda);
-const stm32_i2c_instance_t *stm32_instance(unsigned n);
+/* What an open target holds of the chip, the same for both I2C blocks: an
+ * instance, its bus clock, two pins and two interrupt lines. */
+typedef struct {
+    const stm32_i2c_instance_t *inst;
+    uint8_t index;                  /* instance number, 0 = I2C1 */
+    uint8_t clock_was_on;
+    uint8_t pins[2];                /* scl, sda */
+    uint8_t afs[2];
+    stm32_pin_saved_t saved_pins[2];
+    uint32_t saved_vectors[2];
+} stm32_i2c_hw_t;
 
-/* An instance's event and error lines to `handler` (the vector table made
- * patchable first, see cortexm_irq.h), and back; `saved` keeps the two
- * entries they replaced. */
-void stm32_irqs_attach(const stm32_i2c_instance_t *inst, cortexm_handler_t handler,
-    uint32_t saved[2]);
-void stm32_irqs_detach(const stm32_i2c_instance_t *inst, const uint32_t saved[2]);
-
-/* GPIO: clock on, alternate function, open drain, pull-up; and back. */
-void stm32_pin_claim(stm32_pin_saved_t *saved, unsigned pin, unsigned af);
-void stm32_pin_restore(const stm32_pin_saved_t *saved);
-
-/* APB1 enable bit of an instance: returns whether it was already on. */
-bool stm32_apb1_enable(unsigned enr_bit);
-void stm32_apb1_disable(unsigned enr_bit);
-bool stm32_apb1_is_on(unsigned enr_bit);
+/* Opening, in this order (the first failure is the open's result):
+ * select - the instance whose SCL and SDA reach the two pins, or
+ *          I2CT_PORT_EPIN;
+ * power  - I2CT_PORT_EBUSY if another target or machine.I2C (clock on, PE
+ *          set) has the instance, else its bus clock on and the
+ *          microsecond clock started;
+ * connect - once the driver configured the block: the pins to it, its
+ *          event and error lines to `handler`.
+ * release - after the driver stopped the block: all of it back as found. */
+int stm32_hw_select(stm32_i2c_hw_t *hw, int scl, int sda);
+int stm32_hw_power(stm32_i2c_hw_t *hw);
+void stm32_hw_connect(stm32_i2c_hw_t *hw, cortexm_handler_t handler);
+void stm32_hw_release(stm32_i2c_hw_t *hw);
 
 /* Clock rates derived from what the firmware configured: HCLK from SysTick
  * (MicroPython programs it for 1 kHz) and APB1 from the RCC prescaler. */

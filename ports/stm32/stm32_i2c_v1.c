@@ -31,16 +31,13 @@ typedef struct {
     uint32_t base;
     uint32_t cr2_base;          /* FREQ | ITERREN */
     uint32_t rx_held_since;
-    uint8_t instance;
     uint8_t open;
     uint8_t is_read;
     uint8_t in_segment;         /* addressed, no STOP / NACK / error since */
     uint8_t rx_held;            /* a received byte waits unread in DR */
     uint8_t tx_held;            /* the controller waits for a byte from Python */
     uint8_t oar1, oar2;         /* 7-bit addresses the hardware matches */
-    uint8_t clock_was_on;
-    stm32_pin_saved_t pins[2];
-    uint32_t saved_vectors[2];
+    stm32_i2c_hw_t hw;          /* instance, clock, pins, interrupt lines */
 } v1_port_t;
 
 static v1_port_t ports[I2CT_MAX_TARGETS];
@@ -196,8 +193,7 @@ static void v1_irq_t1(void) {
 }
 #endif
 
-typedef void (*handler_t)(void);
-static const handler_t target_handlers[I2CT_MAX_TARGETS] = {
+static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
     v1_irq_t0,
     #if I2CT_MAX_TARGETS > 1
     v1_irq_t1,
@@ -277,38 +273,24 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     if (p->open) {
         return I2CT_PORT_ESTATE;
     }
-    if (scl < 0 || scl > 255 || sda < 0 || sda > 255) {
-        return I2CT_PORT_EPIN;
-    }
-    uint8_t af_scl, af_sda;
-    int n = stm32_find_instance(scl, sda, &af_scl, &af_sda);
-    if (n < 0) {
-        return I2CT_PORT_EPIN;
+    int err = stm32_hw_select(&p->hw, scl, sda);
+    if (err) {
+        return err;
     }
     /* OAR1 and OAR2: two addresses at most, matched exactly. */
     if (e->n_addresses < 1 || e->n_addresses > 2) {
         return I2CT_PORT_EADDR;
     }
-    const stm32_i2c_instance_t *inst = stm32_instance((unsigned)n);
-    for (int o = 0; o < I2CT_MAX_TARGETS; o++) {
-        if (o != t && ports[o].open && ports[o].instance == n) {
-            return I2CT_PORT_EBUSY;
-        }
-    }
-    /* With its clock off the block cannot be running; with it on and PE
-     * set, machine.I2C / pyb.I2C owns it. */
-    if (stm32_apb1_is_on(inst->enr_bit) && (REG32(inst->base + I2C1_CR1) & CR1_PE)) {
-        return I2CT_PORT_EBUSY;
+    err = stm32_hw_power(&p->hw);
+    if (err) {
+        return err;
     }
 
     p->engine = e;
-    p->base = inst->base;
-    p->instance = (uint8_t)n;
+    p->base = p->hw.inst->base;
     p->in_segment = p->rx_held = p->tx_held = p->is_read = 0;
     p->oar1 = e->addresses[0];
     p->oar2 = e->n_addresses > 1 ? e->addresses[1] : 0;
-    p->clock_was_on = stm32_apb1_enable(inst->enr_bit);
-    stm32_time_start();
 
     uint32_t base = p->base;
     REG32(base + I2C1_CR1) = CR1_SWRST;
@@ -320,10 +302,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     REG32(base + I2C1_OAR1) = OAR1_BIT14 | OAR1_ADD7(p->oar1);
     REG32(base + I2C1_OAR2) = e->n_addresses > 1 ? (OAR2_ENDUAL | OAR2_ADD2(p->oar2)) : 0u;
 
-    stm32_pin_claim(&p->pins[0], (unsigned)scl, af_scl);
-    stm32_pin_claim(&p->pins[1], (unsigned)sda, af_sda);
-
-    stm32_irqs_attach(inst, target_handlers[t], p->saved_vectors);
+    stm32_hw_connect(&p->hw, target_handlers[t]);
 
     p->open = 1;
     v1_set_irqs(p, CR2_ITEVTEN);
@@ -337,16 +316,10 @@ void i2ct_port_close(int t) {
         return;
     }
     v1_port_t *p = &ports[t];
-    const stm32_i2c_instance_t *inst = stm32_instance(p->instance);
     REG32(p->base + I2C1_CR2) = 0;
     REG32(p->base + I2C1_CR1) = CR1_SWRST;
     REG32(p->base + I2C1_CR1) = 0;
-    stm32_irqs_detach(inst, p->saved_vectors);
-    stm32_pin_restore(&p->pins[1]);
-    stm32_pin_restore(&p->pins[0]);
-    if (!p->clock_was_on) {
-        stm32_apb1_disable(inst->enr_bit);
-    }
+    stm32_hw_release(&p->hw);
     p->open = 0;
     p->rx_held = p->tx_held = 0;
 }

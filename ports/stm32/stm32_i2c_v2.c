@@ -34,13 +34,10 @@ typedef enum {
 typedef struct {
     i2ct_engine_t *engine;
     uint32_t base;
-    uint8_t instance;
     uint8_t open;
     uint8_t held;
     uint8_t in_segment;
-    uint8_t clock_was_on;
-    stm32_pin_saved_t pins[2];
-    uint32_t saved_vectors[2];
+    stm32_i2c_hw_t hw;          /* instance, clock, pins, interrupt lines */
 } v2_port_t;
 
 static v2_port_t ports[I2CT_MAX_TARGETS];
@@ -150,8 +147,7 @@ static void v2_irq_t1(void) {
 }
 #endif
 
-typedef void (*handler_t)(void);
-static const handler_t target_handlers[I2CT_MAX_TARGETS] = {
+static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
     v2_irq_t0,
     #if I2CT_MAX_TARGETS > 1
     v2_irq_t1,
@@ -247,36 +243,24 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     if (p->open) {
         return I2CT_PORT_ESTATE;
     }
-    if (scl < 0 || scl > 255 || sda < 0 || sda > 255) {
-        return I2CT_PORT_EPIN;
-    }
-    uint8_t af_scl, af_sda;
-    int n = stm32_find_instance(scl, sda, &af_scl, &af_sda);
-    if (n < 0) {
-        return I2CT_PORT_EPIN;
-    }
-    uint32_t oar1 = 0, oar2 = 0;
-    int err = v2_address_config(e, &oar1, &oar2);
+    int err = stm32_hw_select(&p->hw, scl, sda);
     if (err) {
         return err;
     }
-    const stm32_i2c_instance_t *inst = stm32_instance((unsigned)n);
-    for (int o = 0; o < I2CT_MAX_TARGETS; o++) {
-        if (o != t && ports[o].open && ports[o].instance == n) {
-            return I2CT_PORT_EBUSY;
-        }
+    uint32_t oar1 = 0, oar2 = 0;
+    err = v2_address_config(e, &oar1, &oar2);
+    if (err) {
+        return err;
     }
-    if (stm32_apb1_is_on(inst->enr_bit) && (REG32(inst->base + I2C2_CR1) & CR1_PE)) {
-        return I2CT_PORT_EBUSY;   /* machine.I2C / I2CTarget has it */
+    err = stm32_hw_power(&p->hw);
+    if (err) {
+        return err;
     }
 
     p->engine = e;
-    p->base = inst->base;
-    p->instance = (uint8_t)n;
+    p->base = p->hw.inst->base;
     p->held = HELD_NONE;
     p->in_segment = 0;
-    p->clock_was_on = stm32_apb1_enable(inst->enr_bit);
-    stm32_time_start();
 
     uint32_t base = p->base;
     REG32(base + I2C2_CR1) = 0;
@@ -304,10 +288,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     REG32(base + I2C2_OAR1) = oar1;
     REG32(base + I2C2_OAR2) = oar2;
 
-    stm32_pin_claim(&p->pins[0], (unsigned)scl, af_scl);
-    stm32_pin_claim(&p->pins[1], (unsigned)sda, af_sda);
-
-    stm32_irqs_attach(inst, target_handlers[t], p->saved_vectors);
+    stm32_hw_connect(&p->hw, target_handlers[t]);
     p->open = 1;
     REG32(base + I2C2_CR1) = V2_CR1_RUN;
     return 0;
@@ -318,17 +299,11 @@ void i2ct_port_close(int t) {
         return;
     }
     v2_port_t *p = &ports[t];
-    const stm32_i2c_instance_t *inst = stm32_instance(p->instance);
     REG32(p->base + I2C2_CR1) = 0;        /* PE=0 also resets the state machine */
     REG32(p->base + I2C2_OAR1) = 0;
     REG32(p->base + I2C2_OAR2) = 0;
     REG32(p->base + I2C2_TIMEOUTR) = 0;
-    stm32_irqs_detach(inst, p->saved_vectors);
-    stm32_pin_restore(&p->pins[1]);
-    stm32_pin_restore(&p->pins[0]);
-    if (!p->clock_was_on) {
-        stm32_apb1_disable(inst->enr_bit);
-    }
+    stm32_hw_release(&p->hw);
     p->open = 0;
     p->held = HELD_NONE;
 }
