@@ -137,7 +137,7 @@ def test_chip_package(served, tmp_path, chip):
     native = os.path.join(ROOT, "dist", "%s_6.3" % arch, name)
     if not os.path.exists(native):
         # only stm32 may be missing (its port is in progress); then no package either
-        assert chip == "stm32", "%s not built" % native
+        assert chip.startswith("stm32"), "%s not built" % native
         assert not os.path.exists(os.path.join(tree, chip))
         return
     mip_install(tmp_path, base + "/" + chip)
