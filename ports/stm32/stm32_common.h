@@ -92,15 +92,15 @@ typedef struct {
     uint32_t saved_vectors[2];
 } stm32_i2c_hw_t;
 
-/* Opening, in this order (the first failure is the open's result):
- * select - the instance whose SCL and SDA reach the two pins, or
- *          I2CT_PORT_EPIN;
- * power  - I2CT_PORT_EBUSY if another target or machine.I2C (clock on, PE
- *          set) has the instance, else its bus clock on and the
- *          microsecond clock started;
- * connect - once the driver configured the block: the pins to it, its
- *          event and error lines to `handler`.
- * release - after the driver stopped the block: all of it back as found. */
+/* A driver's open calls these in this order, returning the first error:
+ *   select:  the instance whose SCL and SDA reach the two pins, or
+ *            I2CT_PORT_EPIN;
+ *   power:   I2CT_PORT_EBUSY if another target or machine.I2C (clock on,
+ *            PE set) has the instance, else its bus clock on and the
+ *            microsecond clock started;
+ *   connect: once the driver configured the block, the pins to it and its
+ *            event and error lines to `handler`.
+ * Its close stops the block, then calls release: everything back as found. */
 int stm32_hw_select(stm32_i2c_hw_t *hw, int scl, int sda);
 int stm32_hw_power(stm32_i2c_hw_t *hw);
 void stm32_hw_connect(stm32_i2c_hw_t *hw, cortexm_handler_t handler);
