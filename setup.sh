@@ -17,4 +17,6 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 python3 -m pip install -q -r requirements-dev.txt
+# Each board's MicroPython type stubs in its own folder (they cannot share one).
+make -s stubs
 echo "setup: done"
