@@ -231,7 +231,16 @@ def main():
     firmware_dir = os.path.join(args.mpdir, "ports", "qemu")
     checks = set(args.checks.split(","))
     if not args.no_make:
-        sh(["make", "-s", "--no-print-directory", "natmod"], cwd=ROOT)
+        r = subprocess.run(["make", "-s", "--no-print-directory", "natmod"], cwd=ROOT,
+                           capture_output=True, text=True)
+        if r.returncode:
+            sys.stderr.write("run_checks: `make natmod` failed (use --no-make to check dist/ as it is):\n"
+                             + "\n".join((r.stdout + r.stderr).splitlines()[-15:]) + "\n")
+            return 2
+    if not os.path.isfile(os.path.join(firmware_dir, "build-MPS2_AN385", "firmware.elf")) and \
+            "MPS2_AN385" in args.boards:
+        sys.stderr.write("run_checks: no firmware in %s (run build_firmware.sh first)\n" % firmware_dir)
+        return 2
     mods = build_modules(args.work)
 
     # Reference outputs from the x64 modules in the unix micropython.
