@@ -7,6 +7,13 @@
 
 #define RX_CREDIT_ALL 0xFFFFFFFFu
 
+/* -Os would otherwise call these small helpers of the per-byte path. */
+#if defined(__GNUC__)
+#define I2CT_HOT_INLINE static inline __attribute__((always_inline))
+#else
+#define I2CT_HOT_INLINE static inline
+#endif
+
 /* What the last byte handed to the port for transmission was; it only counts
  * as sent once the controller clocked it out (next byte wanted, or its NACK). */
 enum { LOADED_NONE = 0, LOADED_PYTHON, LOADED_FILLER, LOADED_REGISTER };
@@ -102,7 +109,7 @@ static void tx_flush_unsent(i2ct_engine_t *e) {
 
 /* The byte loaded last was clocked out: the controller ACKed it (it asks for
  * the next one) or NACKed it (it wants no more). */
-static void confirm_loaded(i2ct_engine_t *e) {
+I2CT_HOT_INLINE void confirm_loaded(i2ct_engine_t *e) {
     switch (e->tx_last_loaded) {
         case LOADED_PYTHON: {
             e->counters[I2CT_CNT_BYTES_OUT]++;
@@ -188,16 +195,17 @@ static void credit_held_byte(i2ct_engine_t *e) {
 
 /* ---- register mode ------------------------------------------------------- */
 
-static bool reg_is_readonly(const i2ct_regmap_t *rm, uint16_t index) {
-    for (unsigned i = 0; i < 2; i++) {
-        if (index >= rm->ro_lo[i] && index < rm->ro_hi[i]) {
-            return true;
-        }
-    }
-    return false;
+/* Data at the current index is refused: past the end (no wrap) or
+ * read-only.  lo <= p < hi is tested as one unsigned compare, (p - lo) <
+ * (hi - lo), which is also false for an empty range (lo == hi). */
+I2CT_HOT_INLINE bool reg_data_refused(const i2ct_regmap_t *rm) {
+    uint16_t p = rm->pointer;
+    return p >= rm->size
+           || (uint16_t)(p - rm->ro_lo[0]) < (uint16_t)(rm->ro_hi[0] - rm->ro_lo[0])
+           || (uint16_t)(p - rm->ro_lo[1]) < (uint16_t)(rm->ro_hi[1] - rm->ro_lo[1]);
 }
 
-static void reg_advance(i2ct_regmap_t *rm) {
+I2CT_HOT_INLINE void reg_advance(i2ct_regmap_t *rm) {
     rm->pointer++;
     if (rm->pointer >= rm->size && !(rm->flags & I2CT_REG_NO_WRAP)) {
         rm->pointer = 0;
@@ -213,10 +221,7 @@ static i2ct_rx_outlook_t reg_rx_outlook(const i2ct_engine_t *e) {
     if (e->reg_index_bytes_seen < reg_index_bytes(rm)) {
         return I2CT_RX_WILL_ACK;
     }
-    if (rm->pointer >= rm->size || reg_is_readonly(rm, rm->pointer)) {
-        return I2CT_RX_WILL_NACK;
-    }
-    return I2CT_RX_WILL_ACK;
+    return reg_data_refused(rm) ? I2CT_RX_WILL_NACK : I2CT_RX_WILL_ACK;
 }
 
 static i2ct_decision_t reg_on_byte_received(i2ct_engine_t *e, uint8_t b) {
@@ -232,7 +237,7 @@ static i2ct_decision_t reg_on_byte_received(i2ct_engine_t *e, uint8_t b) {
         e->counters[I2CT_CNT_BYTES_IN]++;
         return I2CT_ACK;
     }
-    if (reg_rx_outlook(e) == I2CT_RX_WILL_NACK) {
+    if (reg_data_refused(rm)) {
         e->counters[I2CT_CNT_NACKS]++;
         return I2CT_NACK;
     }
@@ -254,7 +259,7 @@ static i2ct_decision_t reg_on_byte_received(i2ct_engine_t *e, uint8_t b) {
     return I2CT_ACK;
 }
 
-static uint8_t reg_next_byte(i2ct_engine_t *e) {
+I2CT_HOT_INLINE uint8_t reg_next_byte(i2ct_engine_t *e) {
     i2ct_regmap_t *rm = e->bus_regmap;
     if (rm->pointer >= rm->size) {
         e->tx_last_loaded = LOADED_FILLER;
