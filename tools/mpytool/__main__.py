@@ -87,6 +87,10 @@ def main(argv=None):
     except ToolError as e:
         print("mpytool: error: %s" % e, file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (`dump x.mpy | head`): not an error of ours.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
