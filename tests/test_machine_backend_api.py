@@ -25,7 +25,6 @@ def board(monkeypatch):
         m = fake_machine.FakeMachine(port)
         lib = M.MachineLib(machine_module=m, platform=port, bus_ids={0: 1, 1: 2})
         monkeypatch.setattr(i2cperipheral, "_the_backend", i2cperipheral._Backend(lib))
-        monkeypatch.setattr(i2cperipheral.I2CPeripheral, "_slots_in_use", [])
         made.append(m)
         return m, lib
     return use
@@ -139,10 +138,8 @@ def test_bus_id_from_the_constructor(monkeypatch):
     m = fake_machine.FakeMachine("stm32")
     lib = M.MachineLib(machine_module=m, platform="stm32")   # no bus ids configured
     monkeypatch.setattr(i2cperipheral, "_the_backend", i2cperipheral._Backend(lib))
-    monkeypatch.setattr(i2cperipheral.I2CPeripheral, "_slots_in_use", [])
     with pytest.raises(ValueError, match="bus id"):
         i2cperipheral.I2CPeripheral(5, 4, (ADDR,)).request()
-    monkeypatch.setattr(i2cperipheral.I2CPeripheral, "_slots_in_use", [])
     with i2cperipheral.I2CPeripheral(5, 4, (ADDR,), bus=2) as dev:
         dev.preload(ADDR, b"\x07")
         x = m.bus.transfer([("r", ADDR, 1)])

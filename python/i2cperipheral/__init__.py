@@ -271,8 +271,6 @@ def _check_result(code, context):
 class I2CPeripheral:
     """Two wire serial protocol peripheral (I2C target)."""
 
-    _slots_in_use = []
-
     def __init__(self, scl, sda, addresses, smbus=False, *, bus=None):
         """bus: the I2C block id, for machine.I2CTarget ports that cannot
         tell it from the pins (stm32, alif, zephyr); native ports pick the
@@ -285,12 +283,10 @@ class I2CPeripheral:
         if scl_n == sda_n:
             raise ValueError("scl and sda are the same pin")
         be = _backend()
-        in_use = I2CPeripheral._slots_in_use
-        # A finaliser (garbage collection of a forgotten target) may have
-        # closed a slot behind Python's back.
-        in_use[:] = [s for s in in_use if be.lib.is_open(s)]
+        # The engine knows which target slots are open (a finaliser may have
+        # closed one behind Python's back): take the first free one.
         slot = 0
-        while slot in in_use:
+        while slot < be.max_targets and be.lib.is_open(slot):
             slot += 1
         if slot >= be.max_targets:
             raise RuntimeError("all %d I2C targets are in use: deinit() one first" % be.max_targets)
@@ -304,7 +300,6 @@ class I2CPeripheral:
             be.lib.bus_ids[slot] = bus
         _check_result(self._lib.open(slot, scl_n, sda_n, bytes(addrs), OPEN_SMBUS if smbus else 0),
                       "I2CPeripheral(scl=%r, sda=%r)" % (scl, sda))
-        I2CPeripheral._slots_in_use.append(slot)
         self._open = True
         self._guard = _guard_target(be.lib, slot)
         self.configure(max_stretch_us=SMBUS_MAX_STRETCH_US if smbus else DEFAULT_MAX_STRETCH_US)
@@ -319,7 +314,6 @@ class I2CPeripheral:
         self._lib.close(self._t)
         self._open = False
         self._memories = {}
-        I2CPeripheral._slots_in_use.remove(self._t)
 
     def __del__(self):
         self.deinit()

@@ -22,12 +22,11 @@ class World:
     def __init__(self, target, **bus_options):
         self.target = target
         self.lib = make_lib(target)
-        self._saved = (i2cperipheral._the_backend, sim._bus, list(i2cperipheral.I2CPeripheral._slots_in_use))
+        self._saved = (i2cperipheral._the_backend, sim._bus)
         be = i2cperipheral._Backend(self.lib)
         be.sim = True      # waiting pumps the simulated bus, whatever the chip
         be.max_targets = 1 if target != "sim" else be.max_targets
         i2cperipheral._the_backend = be
-        i2cperipheral.I2CPeripheral._slots_in_use[:] = []
         options = dict(stretch_step_us=100)
         options.update(bus_options)
         self.bus = sim.reset(lib=self.lib, max_targets=_abi.MAX_TARGETS, **options)
@@ -133,13 +132,12 @@ class World:
         return c
 
     def finish(self):
-        i2cperipheral._the_backend, sim._bus, slots = self._saved
+        i2cperipheral._the_backend, sim._bus = self._saved
         if self.dev is not None:
             try:
                 self.dev.deinit()
             except Exception:
                 pass
-        i2cperipheral.I2CPeripheral._slots_in_use[:] = slots
         for t in range(_abi.MAX_TARGETS):
             if self.lib.is_open(t):
                 self.lib.close(t)
