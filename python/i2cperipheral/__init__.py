@@ -4,8 +4,8 @@
 # (ints and buffers in, ints out) from one of three backends, chosen at the
 # first use: the native module `_i2ct` (an .mpy for the board's chip, or the
 # x64 sim build on the unix port), the host library through ctypes (CPython,
-# sim port), or a backend over machine.I2CTarget.  The constants below mirror
-# natmod/engine/i2ct_engine.h and natmod/i2ct_glue.h.
+# sim port), or a backend over machine.I2CTarget.  The ABI constants come
+# from _abi.py, the checked mirror of the C headers.
 import errno
 import sys
 
@@ -22,7 +22,7 @@ except ImportError:  # CPython
 
 
 from ._abi import (
-    ABI_VERSION, MAX_ADDRESSES, PORT_SIM, COUNTER_NAMES, SEG_READ, SEG_RESTART, SEG_ENDED,
+    ABI_VERSION, MAX_ADDRESSES, MAX_TARGETS, PORT_SIM, COUNTER_NAMES, SEG_READ, SEG_RESTART, SEG_ENDED,
     SEG_HELD, SEG_ACK_WAIT, SEG_TIMEOUT, E_INVAL, E_NOSPC, E_EXIST, E_NOENT, E_STATE,
     PORT_EPIN, PORT_EBUSY, PORT_EADDR, PORT_EINST, PORT_ESTATE, OPEN_SMBUS,
     CFG_MAX_STRETCH_US, CFG_FILLER, REG_INDEX16, REG_NO_WRAP,
@@ -35,7 +35,7 @@ DEFAULT_MAX_STRETCH_US = 100000
 
 # capabilities() of the native module, and where a port is narrower.
 _NATIVE_CAPABILITIES = {
-    "backend": "native", "addresses_per_target": MAX_ADDRESSES, "targets": 2,
+    "backend": "native", "addresses_per_target": MAX_ADDRESSES, "targets": MAX_TARGETS,
     "request_mode": True, "per_byte_nack": True, "is_restart": True, "read_stretch": True,
     "write_stretch": True, "preload": False, "register_mode": True, "register_index16": True,
     "register_no_wrap": True, "register_readonly": True, "max_stretch_timeout": True,
@@ -61,8 +61,9 @@ class _Backend:
                               "install matching versions" % (lib.abi_version(), ABI_VERSION))
         self.lib = lib
         self.port = lib.port()
-        self.max_targets = getattr(lib, "MAX_TARGETS", 2)
+        self.max_targets = getattr(lib, "MAX_TARGETS", MAX_TARGETS)
         self.sim = self.port == PORT_SIM
+        self._idle = _machine_idle()
 
     def step(self, t):
         """Let the bus make progress without blocking."""
@@ -79,7 +80,8 @@ class _Backend:
             self.lib.wait(t)
         else:
             self.lib.service(t)
-            _idle()
+            if self._idle:
+                self._idle()
 
     def now_us(self):
         return _sim().bus().now_us() if self.sim else ticks_us()
@@ -132,12 +134,13 @@ def _directory_iterators():
         pass
 
 
-def _idle():
+def _machine_idle():
+    """machine.idle (sleep until the next interrupt), or None off a board."""
     try:
         import machine
-        machine.idle()
+        return machine.idle
     except (ImportError, AttributeError):
-        pass
+        return None
 
 
 _the_backend = None
