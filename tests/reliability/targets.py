@@ -9,8 +9,16 @@ which it turns into the register model's controller actions.  So one
 controller (python/i2cperipheral/sim.py SimBus) and one object API
 (I2CPeripheral) drive every target, and the same fault scenario runs on each.
 
-Only target slot 0 is wired to the chip's board pins; the scenarios use one
-target.
+Target slot 0 is wired to the chip's board pins, slot 1 to a second I2C block
+on other pins (two targets on one bus).  Register memory (set_regmap) lives
+in the chip's RAM, as it does on a board; ChipLib keeps the Python bytearray
+and that RAM in step around every call into the chip.  A START or STOP the
+controller that ignores stretching (SimBus(stretching=False)) sends while the
+target holds SCL low is no START or STOP on the wire: ChipLib keeps the STOP
+until the target lets SCL go, and the target does not see the address of
+such a START (the controller reads a NACK).  From a controller that waits for
+SCL, a START or STOP while SCL is held is a harness or driver error: the
+register model's refusal is raised.
 """
 import os
 
@@ -33,6 +41,31 @@ def all_targets():
     return names
 
 
+# (SCL, SDA, block) of target slot 0 (the board's I2C pins) and slot 1 (a
+# second block on other pins).
+SLOT_PINS = {
+    "samd51": (("PA13", "PA12", 2), ("PA09", "PA08", 0)),
+    "samd21": (("PA23", "PA22", 3), ("PA09", "PA08", 0)),
+    "rp2040": ((5, 4, 0), (7, 6, 1)),          # Pico I2C0 GPIO5/4, I2C1 GPIO7/6
+    "rp2350": ((5, 4, 0), (7, 6, 1)),
+    "f405": (("PB6", "PB7", 0), ("PB10", "PB11", 1)),   # Pyboard X9/X10, Y9/Y10
+    "f767": (("PB8", "PB9", 0), ("PB10", "PB11", 1)),
+    "l476": (("PB8", "PB9", 0), ("PB10", "PB11", 1)),
+}
+
+
+def _holds_scl_refusal(exc):
+    """The register model refused a START/STOP because the target holds SCL."""
+    return isinstance(exc, AssertionError) and "holds SCL" in str(exc)
+
+
+def _controller_ignores_stretching(lib):
+    """The simulated controller now driving lib does not wait for SCL."""
+    from i2cperipheral import sim
+    bus = sim._bus
+    return bus is not None and bus.lib is lib and not bus.stretching
+
+
 class ChipLib:
     """The host library's flat functions, served by a chip in unicorn."""
 
@@ -41,35 +74,81 @@ class ChipLib:
         if name in ("samd51", "samd21"):
             from tests.chips.samd import SamdChip, pin
             self.chip = SamdChip(name)
-            scl, sda, n = {"samd51": ("PA13", "PA12", 2), "samd21": ("PA23", "PA22", 3)}[name]
-            self.pins = (pin(scl), pin(sda))
-            self.model = self.chip.sercoms[n]
+            blocks = self.chip.sercoms
             self._set_us = self._set_counter
         elif name in ("rp2040", "rp2350"):
             from tests.chips.rp2_chip import Rp2Chip
+
+            def pin(n):
+                return n
             self.chip = Rp2Chip(name)
-            self.pins = (5, 4)                         # Pico I2C0: GPIO5 SCL, GPIO4 SDA
-            self.model = self.chip.i2c[0]
+            blocks = self.chip.i2c
             self._set_us = self._set_counter
         elif name in _STM32:
             from tests.chips.stm32 import Stm32Chip, pin
             self.chip = Stm32Chip(name)
-            scl, sda = ("PB6", "PB7") if name == "f405" else ("PB8", "PB9")
-            self.pins = (pin(scl), pin(sda))
-            self.model = self.chip.i2c[0]
+            blocks = self.chip.i2c
             self._set_us = self.chip.set_us
         else:
             raise ValueError("unknown chip target %r" % (name,))
+        self.slot_pins = [(pin(scl), pin(sda)) for scl, sda, _ in SLOT_PINS[name]]
+        self.models = [blocks[n] for _, _, n in SLOT_PINS[name]]
+        self.pins = self.slot_pins[0]
+        self.model = self.models[0]
         self.emu = self.chip.emu
         self._open = [False] * _abi.MAX_TARGETS
         self.MAX_TARGETS = _abi.MAX_TARGETS
+        # register memory: (t, address) -> [python bytearray, chip address, last synced bytes]
+        self._maps = {}
+        end = max(a + n for a, n in self.emu.symbols.values())
+        self._map_next = (end + 0xFF) & ~0xFF
+        self._deferred_stop = [False] * _abi.MAX_TARGETS
+
+    # ---- register memory: the Python bytearray and the chip's RAM in step ----
+    def _push(self):
+        for entry in self._maps.values():
+            mem, addr, seen = entry
+            if mem != seen:
+                self.emu.write(addr, mem)
+                entry[2] = bytes(mem)
+
+    def _pull(self):
+        for entry in self._maps.values():
+            mem, addr, seen = entry
+            now = self.emu.read(addr, len(mem))
+            if now != seen:
+                mem[:] = now
+                entry[2] = now
+
+    def _run(self, fn, *args):
+        """Call into the chip (code or a model action that raises interrupts)."""
+        if self._maps:
+            self._push()
+        try:
+            return fn(*args)
+        finally:
+            if any(self._deferred_stop):
+                self._deliver_deferred()
+            if self._maps:
+                self._pull()
+
+    def _deliver_deferred(self):
+        for t, due in enumerate(self._deferred_stop):
+            if due and self._open[t]:
+                try:
+                    self.models[t].stop()
+                except AssertionError as exc:
+                    if not _holds_scl_refusal(exc):
+                        raise
+                    continue
+                self._deferred_stop[t] = False
 
     def _set_counter(self, us):
         self.chip.clock.now = us & 0xFFFFFFFF
 
     # ---- the flat functions (as _host.HostLib exposes them) -------------------
     def _c(self, name, *args):
-        return self.chip.call("i2ct_" + name, *args)
+        return self._run(self.chip.call, "i2ct_" + name, *args)
 
     def abi_version(self):
         return self._c("abi_version")
@@ -78,18 +157,23 @@ class ChipLib:
         return self._c("port")
 
     def open(self, t, scl, sda, addresses, flags):
-        if t != 0:
+        if not 0 <= t < len(self.slot_pins):
             return _abi.PORT_EINST
         addresses = bytes(addresses)
-        r = self.chip.open(t, self.pins[0], self.pins[1], list(addresses), flags)
+        scl, sda = self.slot_pins[t]
+        r = self._run(self.chip.open, t, scl, sda, list(addresses), flags)
         if r == 0:
             self._open[t] = True
+            self._deferred_stop[t] = False
         return r
 
     def close(self, t):
         r = self._c("close", t)
         if 0 <= t < len(self._open):
             self._open[t] = False
+            self._deferred_stop[t] = False
+            for key in [k for k in self._maps if k[0] == t]:
+                del self._maps[key]
         return r
 
     def is_open(self, t):
@@ -109,7 +193,7 @@ class ChipLib:
 
     def rx_take(self, t, buf):
         view = memoryview(buf).cast("B")
-        got = self.chip.rx_take(t, len(view))
+        got = self._run(self.chip.rx_take, t, len(view))
         if isinstance(got, int):
             return got
         view[:len(got)] = got
@@ -119,7 +203,7 @@ class ChipLib:
         data = bytes(memoryview(buf).cast("B"))
         if not data:
             return self._c("tx_put", t, 0, 0)
-        return self.chip.tx_put(t, data)
+        return self._run(self.chip.tx_put, t, data)
 
     def tx_sent(self, t):
         return self._c("tx_sent", t)
@@ -140,31 +224,81 @@ class ChipLib:
         return self._c("service", t)
 
     def set_regmap(self, t, address, mem, flags=0):
-        raise NotImplementedError("register mode is not wired through ChipLib")
+        """mem is copied into the chip's RAM (where a board's bytearray is)
+        and kept in step with it (see _run)."""
+        key = (t, address)
+        if mem is None:
+            self._maps.pop(key, None)
+            return self._c("set_regmap", t, address, 0, 0, flags)
+        view = memoryview(mem).cast("B")
+        if view.readonly:
+            raise TypeError("mem must be writable (bytearray), not %s" % type(mem).__name__)
+        old = self._maps.get(key)
+        if old is not None and len(old[0]) >= len(view):
+            addr = old[1]
+        else:
+            addr = self._map_next
+            self._map_next = (addr + len(view) + 7) & ~7
+            if self._map_next > self.emu.scratch_base:
+                raise MemoryError("no chip RAM left for %d bytes of register memory" % len(view))
+        self.emu.write(addr, bytes(view))
+        r = self._c("set_regmap", t, address, addr, len(view), flags)
+        if r == 0:
+            self._maps[key] = [mem, addr, bytes(view)]
+        else:
+            self._maps.pop(key, None)
+        return r
+
+    def set_readonly(self, t, address, slot, lo, hi):
+        return self._c("set_readonly", t, address, slot, lo, hi)
+
+    def reg_dirty(self, t, address, span):
+        view = memoryview(span).cast("B")
+        r = self._c("reg_dirty", t, address, bytes(len(view)), len(view))
+        if r > 0:
+            view[:] = self.emu.read(self.emu.last_args[2], len(view))
+        return r
 
     # ---- the sim port's bus side, played on the register model ---------------------
     def _model(self, t):
-        return self.model if self.is_open(t) else None
+        return self.models[t] if self.is_open(t) else None
 
     def sim_address(self, t, address, is_read, restart):
         m = self._model(t)
-        return _abi.SIM_CLOSED if m is None else m.address(address, bool(is_read), bool(restart))
+        if m is None:
+            return _abi.SIM_CLOSED
+        try:
+            return self._run(m.address, address, bool(is_read), bool(restart))
+        except AssertionError as exc:
+            if not (_holds_scl_refusal(exc) and _controller_ignores_stretching(self)):
+                raise
+            return _abi.SIM_NACK     # SCL is low: no START, and SDA floats high
 
     def sim_write_byte(self, t, byte):
         m = self._model(t)
-        return _abi.SIM_CLOSED if m is None else m.write_byte(byte)
+        return _abi.SIM_CLOSED if m is None else self._run(m.write_byte, byte)
 
     def sim_read_byte(self, t):
         m = self._model(t)
-        return _abi.SIM_CLOSED if m is None else m.read_byte()
+        return _abi.SIM_CLOSED if m is None else self._run(m.read_byte)
 
     def sim_controller_nack(self, t):
         m = self._model(t)
-        return _abi.SIM_CLOSED if m is None else (m.controller_nack() and 0)
+        return _abi.SIM_CLOSED if m is None else (self._run(m.controller_nack) and 0)
 
     def sim_stop(self, t):
         m = self._model(t)
-        return _abi.SIM_CLOSED if m is None else (m.stop() and 0)
+        if m is None:
+            return _abi.SIM_CLOSED
+        if self._deferred_stop[t]:
+            return 0
+        try:
+            self._run(m.stop)
+        except AssertionError as exc:
+            if not (_holds_scl_refusal(exc) and _controller_ignores_stretching(self)):
+                raise
+            self._deferred_stop[t] = True     # seen once the target lets SCL go
+        return 0
 
     def sim_bus_error(self, t):
         """A misplaced START/STOP.  SERCOM and STM32 report it as a bus error;
@@ -174,16 +308,32 @@ class ChipLib:
         if m is None:
             return _abi.SIM_CLOSED
         if hasattr(m, "bus_error"):
-            m.bus_error()
+            self._run(m.bus_error)
         elif m.state in ("tx_out", "tx_req"):
-            m.arbitration_lost()
+            self._run(m.arbitration_lost)
         else:
-            m.stop()
+            self._run(m.stop)
         return 0
 
     def sim_poll(self, t):
         m = self._model(t)
-        return _abi.SIM_CLOSED if m is None else m.poll()
+        return _abi.SIM_CLOSED if m is None else self._run(m.poll)
+
+    def scl_held(self):
+        """Slots whose block still holds SCL low, open or not (probed with a
+        STOP, which the register models refuse while they hold SCL)."""
+        held = []
+        for t, m in enumerate(self.models):
+            if self._deferred_stop[t]:
+                held.append(t)
+                continue
+            try:
+                self._run(m.stop)
+            except AssertionError as exc:
+                if not _holds_scl_refusal(exc):
+                    raise
+                held.append(t)
+        return held
 
     def sim_set_time(self, us):
         self._set_us(us & 0xFFFFFFFF)
