@@ -113,6 +113,42 @@ def test_open_sets_up_and_close_undoes_everything(chip):
     assert s.address(0x40, False) == NACK
 
 
+def test_close_during_a_read_request_lets_go_of_scl(chip):
+    """IC_ENABLE=0 cannot end a transfer waiting on RD_REQ (the model keeps
+    SCL held and IC_EN at 1, as the datasheet describes); close resets the
+    block, and the next open serves the bus again."""
+    s = open_board(chip)
+    s.address(0x40, True)
+    assert s.read_byte() == HOLD and s.holding_scl
+    assert chip.close(0) == 0
+    assert not s.holding_scl and s.state == "idle"
+    assert chip.resets.held(chip.cfg["reset_bits"][0])
+    open_board(chip)
+    assert s.address(0x40, False) == ACK
+
+
+def test_close_of_an_instance_found_out_of_reset_resets_it_and_leaves_it_out(chip):
+    bit = chip.cfg["reset_bits"][0]
+    chip.resets.reset &= ~(1 << bit)
+    s = open_board(chip)
+    s.address(0x40, True)
+    assert s.read_byte() == HOLD
+    chip.close(0)
+    assert not chip.resets.held(bit) and not s.holding_scl
+    assert (0x2000, 1 << bit) in chip.resets.writes   # went through reset
+
+
+def test_model_disable_waits_for_a_pending_read_request():
+    chip = Rp2Chip("rp2040")
+    s = open_board(chip)
+    s.address(0x40, True)
+    assert s.read_byte() == HOLD
+    s.write(0x6C, 4, 0)                               # IC_ENABLE = 0
+    assert s.read(0x9C, 4) & 1 == 1 and s.holding_scl  # IC_EN still 1, SCL still low
+    s.write(0x10, 4, 0x12)                            # the FIFO is held erased
+    assert s.poll() == HOLD
+
+
 def test_instance_1_pins_and_interrupt(chip):
     irq = chip.cfg["irqs"][1]
     s = open_board(chip, scl=27, sda=26)
@@ -227,8 +263,55 @@ def test_closing_a_write_segment_nacks_the_rest(chip):
     assert s.nack_only == 1
     assert s.write_byte(3) == NACK
     s.stop()
-    assert chip.call("i2ct_counter", 0, CNT_NACKS) == 1
+    # every byte written is counted once: 1 read, 2 refused by the engine (the
+    # FIFO ACKed it), 3 refused on the wire (no interrupt; counted at STOP)
+    assert chip.call("i2ct_counter", 0, CNT_NACKS) == 2
     assert chip.call("i2ct_counter", 0, CNT_BYTES_IN) == 1
+    assert s.nack_only == 0
+
+
+def test_refusal_after_the_segment_ended_is_not_armed(chip):
+    """The program closes a write whose STOP is already latched: the rest is in
+    the FIFO (refused as it drains); NACK_ONLY would hit the next transfer."""
+    s = open_board(chip)
+    s.address(0x40, False)
+    for b in (1, 2, 3):
+        assert s.write_byte(b) == ACK                 # 1 held, 2 and 3 in the FIFO
+    s.stop()                                          # latched under the hold
+    chip.call("i2ct_seg_close", 0)
+    assert s.nack_only == 0
+    assert chip.call("i2ct_counter", 0, CNT_NACKS) == 3   # no byte refused on the wire
+    assert s.address(0x40, False) == ACK
+    assert s.write_byte(4) == ACK                     # the next transfer is not refused
+    assert chip.call("i2ct_counter", 0, CNT_NACKS) == 3
+
+
+def test_refusal_ends_at_a_start_without_stop(chip):
+    """A controller that vanished mid-write sends no STOP; the refusal must not
+    hit the next transaction's first byte (START_DET ends it)."""
+    s = open_board(chip)
+    chip.call("i2ct_configure", 0, CFG_MAX_STRETCH_US, 1000)
+    s.address(0x40, False)
+    s.write_byte(0x55)                                # held, then the controller is gone
+    chip.clock.now += 5000
+    assert chip.call("i2ct_service", 0) == 1          # timeout: NACK armed
+    assert s.nack_only == 1
+    assert s.address(0x40, False) == ACK              # a new START, no STOP before it
+    assert s.nack_only == 0
+    assert s.write_byte(0x66) == ACK
+    nacks = chip.call("i2ct_counter", 0, CNT_NACKS)
+    assert nacks == 1                                 # the timed-out byte; nothing on the wire
+    chip.call("i2ct_seg_close", 0)
+    chip.call("i2ct_rx_want", 0, -1, 1)
+    assert chip.rx_take(0, 4) == b"\x66"
+
+
+def test_other_starts_raise_no_interrupt_unless_a_refusal_is_armed(chip):
+    s = open_board(chip)
+    assert s.mask & 0x400 == 0                        # START_DET masked normally
+    assert s.address(0x41, False) == NACK
+    s.stop()
+    assert chip.emu.irq_log == []
 
 
 def test_stop_mid_write_delivers_what_was_acked(chip):
@@ -415,6 +498,28 @@ def test_stretch_limit_releases_a_read_with_filler(chip):
     assert chip.call("i2ct_service", 0) == 1
     assert s.poll() == SENT | 0xFF
     assert status(chip) & SEG_TIMEOUT
+
+
+def test_read_behind_a_held_write_is_timed_from_its_read_request(chip):
+    """The held write masks the read's RD_REQ until the FIFO before it is
+    taken; the read's stretch still counts from when the controller began
+    waiting, so it is released max_stretch_us after that, not after the write."""
+    s = open_board(chip)
+    chip.call("i2ct_configure", 0, CFG_MAX_STRETCH_US, 2000)
+    s.address(0x40, False)
+    s.write_byte(1)                                   # held at t=0
+    s.stop()
+    chip.clock.now = 500
+    assert s.address(0x40, True) == ACK               # RD_REQ at t=500, SCL held
+    assert s.read_byte() == HOLD
+    chip.clock.now = 2000
+    assert chip.call("i2ct_service", 0) == 1          # the write's hold times out
+    assert s.poll() == HOLD                           # the read now held by the engine
+    chip.clock.now = 2400
+    assert chip.call("i2ct_service", 0) == 0
+    chip.clock.now = 2500                             # 2000 us after its RD_REQ
+    assert chip.call("i2ct_service", 0) == 1
+    assert s.poll() == SENT | 0xFF
 
 
 def test_stretch_limit_on_a_held_write_nacks_the_next_byte(chip):

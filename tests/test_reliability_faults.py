@@ -17,24 +17,11 @@ TARGETS = all_targets()
 
 _V2_COUNT = ("STM32 v2: bytes_out counts a byte the controller never clocked out "
              "(read cut short by STOP / bus error: engine supplied one more than read)")
-_RP2_NACK_ONLY = ("RP2: after a vanished controller and the stretch timeout, "
-                  "IC_SLV_DATA_NACK_ONLY stays set: the next transaction's first byte is NACKed")
-_RP2_LOST = ("RP2: a written byte ACKed into the RX FIFO is in no counter after the program "
-             "closes the request early (controller wrote n, BYTES_IN+NACKS+RX_DROPPED = n-1)")
 FINDINGS = {
     ("abort_mid_byte", "f767"): _V2_COUNT, ("abort_mid_byte", "l476"): _V2_COUNT,
     ("bus_error", "f767"): _V2_COUNT, ("bus_error", "l476"): _V2_COUNT,
-    ("missing_stop", "rp2040"): _RP2_NACK_ONLY, ("missing_stop", "rp2350"): _RP2_NACK_ONLY,
-    ("slow_handler", "rp2040"): "RP2: a read behind a held write segment is stretched twice "
-                                "max_stretch_us (the hold masks RD_REQ, its timer starts late)",
-    ("slow_handler", "rp2350"): "RP2: read stretched 2 x max_stretch_us behind a held write",
     ("slow_handler", "f405"): "STM32 v1: after the stretch timeout releases a received byte "
                               "the model still has SCL held (BTF): the controller's STOP is refused",
-    ("overrun_underrun", "rp2040"): _RP2_LOST, ("overrun_underrun", "rp2350"): _RP2_LOST,
-    ("keyboard_interrupt", "rp2040"): _RP2_LOST, ("keyboard_interrupt", "rp2350"): _RP2_LOST,
-    ("deinit_during_transfer", "rp2040"): "RP2: deinit() while RD_REQ holds SCL leaves it held "
-                                          "(IC_ENABLE=0 does not end a busy target transfer)",
-    ("deinit_during_transfer", "rp2350"): "RP2: deinit() during RD_REQ leaves SCL held",
     ("soft_reset", "f405"): "STM32 v1: the finaliser's close during a BTF hold leaves SCL held",
 }
 

@@ -16,7 +16,17 @@
  *    ACKed on the wire:
  *      ACK  - nothing to do;
  *      NACK - IC_SLV_DATA_NACK_ONLY=1: the *next* byte of the segment is
- *             NACKed (and not stored), which ends the controller's write;
+ *             NACKed (and not stored), which ends the controller's write.
+ *             That byte raises no interrupt and never reaches software, so
+ *             it is counted (NACKS) when the segment ends with STOP or a
+ *             repeated START, if the refusal was armed while the controller
+ *             was still in the segment (its STOP / restart not yet latched).
+ *             A controller that stops exactly after the refused byte is then
+ *             counted one NACK too many: the hardware cannot tell the two
+ *             apart.  A refusal whose segment already ended is not armed (the
+ *             rest of it is in the FIFO and refused as it drains).  NACK_ONLY
+ *             is dropped at the next STOP, repeated START or START (a
+ *             controller that vanished mid-write sends no STOP);
  *      HOLD - the byte waits in the engine and RX_FULL is masked, so later
  *             bytes stay in the hardware FIFO; with RX_FIFO_FULL_HLD_CTRL the
  *             block stretches SCL once 16 of them wait, instead of dropping.
@@ -27,7 +37,9 @@
  *  - Read bytes: RD_REQ holds SCL until the TX FIFO has a byte.  The handler
  *    writes exactly one byte per RD_REQ, so the controller can never clock a
  *    byte the engine did not choose; on HOLD RD_REQ stays set and masked and
- *    i2ct_port_tx_release() writes IC_DATA_CMD later.
+ *    i2ct_port_tx_release() writes IC_DATA_CMD later.  A read request
+ *    behind a held received byte waits until the FIFO before it is taken
+ *    (bus order), but its stretch is timed from when it was raised.
  *  - Segment boundaries: FIRST_DATA_BYTE marks a write's first byte, RD_REQ
  *    after a write / RX_DONE / RESTART_DET starts a read, RESTART_DET marks a
  *    repeated START, STOP_DET (only when addressed) ends it; a STOP without
@@ -35,6 +47,10 @@
  *  - TX_ABRT flushes both FIFOs and keeps them flushed until IC_CLR_TX_ABRT
  *    is read: the handler clears it first thing, and reports a lost bus
  *    (ABRT_SLV_ARBLOST) to the engine as a bus error.
+ *  - Close: IC_ENABLE=0 does not end a target transfer in progress (the
+ *    disable waits for the bus; a pending RD_REQ keeps SCL low), so the block
+ *    is put through RESETS, which lets go of both lines at once; it is left
+ *    in reset if it was in reset before open.
  */
 #include "../../natmod/i2ct_glue.h"
 #include "dw_apb_i2c.h"
@@ -50,7 +66,7 @@
  * latches meanwhile and is taken in order after the release). */
 #define RP2_INTR_RUN (IC_INTR_RX_FULL | IC_INTR_RD_REQ | IC_INTR_TX_ABRT | IC_INTR_RX_DONE \
     | IC_INTR_STOP_DET | IC_INTR_RESTART_DET)
-#define RP2_INTR_HELD_RX (IC_INTR_TX_ABRT)
+#define RP2_INTR_HELD_RX (IC_INTR_TX_ABRT | IC_INTR_RD_REQ)
 #define RP2_INTR_HELD_TX (RP2_INTR_RUN & ~IC_INTR_RD_REQ)
 
 /* SDA hold after SCL falls when we transmit: 120 ns (enough for Fm+ data
@@ -79,6 +95,9 @@ typedef struct {
     uint8_t read_over;      /* RX_DONE / restart: the next RD_REQ is a new read */
     uint8_t stop_merged;    /* a latched STOP was used up between two segments */
     uint8_t was_in_reset;
+    uint8_t nack_on;        /* NACK_ONLY armed while the controller was in the segment */
+    uint8_t rd_req_early;   /* RD_REQ raised while a received byte was held */
+    uint32_t rd_req_us;     /* ... at this time */
     uint8_t pins[2];        /* sda, scl */
     uint32_t saved_ctrl[2];
     uint32_t saved_pad[2];
@@ -97,37 +116,68 @@ static const cortexm_vector_layout_t vector_layout = {
 
 /* ---- the interrupt handler ---------------------------------------------- */
 
-static void nack_rest(rp2_port_t *p, uint32_t on) {
-    REG32(p->base + IC_SLV_DATA_NACK_ONLY) = on;
+static uint32_t run_mask(const rp2_port_t *p) {
+    /* START_DET only while a refusal is armed: it ends one that outlived its
+     * segment (no STOP), without an interrupt per START otherwise. */
+    return RP2_INTR_RUN | (p->nack_on ? IC_INTR_START_DET : 0u);
 }
 
-/* A segment to us began (first data byte or first RD_REQ). */
-static void begin_segment(rp2_port_t *p, bool is_read) {
+/* Refuse the rest of the segment on the wire (see the header comment). */
+static void nack_arm(rp2_port_t *p) {
+    uint32_t base = p->base;
+    if (p->nack_on
+        || (REG32(base + IC_RAW_INTR_STAT) & (IC_INTR_STOP_DET | IC_INTR_RESTART_DET))) {
+        return;
+    }
+    (void)REG32(base + IC_CLR_START_DET);   /* only a START from now on counts */
+    REG32(base + IC_SLV_DATA_NACK_ONLY) = 1;
+    p->nack_on = 1;
+    if (p->held == HELD_NONE) {
+        REG32(base + IC_INTR_MASK) = run_mask(p);
+    }
+}
+
+/* The segment ended (counted: a byte was refused on the wire) or a new
+ * transaction began (not counted). */
+static void nack_end(rp2_port_t *p, bool counted) {
+    if (!p->nack_on) {
+        return;
+    }
+    if (counted) {
+        /* The refusing segment decides NACK and counts it. */
+        (void)engine_on_byte_received(p->engine, 0);
+    }
+    p->nack_on = 0;
+    REG32(p->base + IC_SLV_DATA_NACK_ONLY) = 0;
+    if (p->held == HELD_NONE) {
+        REG32(p->base + IC_INTR_MASK) = run_mask(p);
+    }
+}
+
+/* A segment to us began (first data byte, first RD_REQ, or a STOP after
+ * the address alone).  Returns the engine's answer to the address. */
+static i2ct_decision_t begin_segment(rp2_port_t *p, bool is_read) {
     bool restart = p->addressed || p->restart_seen;
     i2ct_decision_t d = engine_on_address(p->engine, p->address, is_read, restart);
     p->seg = is_read ? SEG_READ : SEG_WRITE;
     p->addressed = 1;
     p->restart_seen = 0;
     p->read_over = 0;
-    if (d == I2CT_NACK && !is_read) {
-        /* Refused (queue full): the hardware ACKed the address and the first
-         * byte already; refuse from the next byte on. */
-        nack_rest(p, 1);
-    }
+    return d;
 }
 
 static void on_stop(rp2_port_t *p) {
     if (!p->addressed) {
         /* STOP_DET fires only when we were addressed: with no byte and no
          * RD_REQ, that was an address-only write. */
-        begin_segment(p, false);
+        (void)begin_segment(p, false);
     }
+    nack_end(p, true);
     engine_on_stop(p->engine);
     p->seg = SEG_NONE;
     p->addressed = 0;
     p->restart_seen = 0;
     p->read_over = 0;
-    nack_rest(p, 0);
 }
 
 /* Hand received bytes to the engine one by one.  Returns true when the
@@ -148,11 +198,15 @@ static bool rx_drain(rp2_port_t *p) {
                 /* One latch bit for two STOPs: the second one may be lost. */
                 p->stop_merged = 1;
             }
-            begin_segment(p, false);
+            if (begin_segment(p, false) == I2CT_NACK) {
+                /* Refused (queue full): the hardware ACKed the address and
+                 * this byte already; refuse from the next byte on. */
+                nack_arm(p);
+            }
         }
         i2ct_decision_t d = engine_on_byte_received(e, (uint8_t)(v & IC_DATA_CMD_DAT_MASK));
         if (d == I2CT_NACK) {
-            nack_rest(p, 1);
+            nack_arm(p);
         } else if (d == I2CT_HOLD) {
             p->held = HELD_RX;
             REG32(base + IC_INTR_MASK) = RP2_INTR_HELD_RX;
@@ -164,13 +218,30 @@ static bool rx_drain(rp2_port_t *p) {
 
 static void on_read_request(rp2_port_t *p) {
     uint32_t base = p->base;
+    bool early = false;
     if (p->seg != SEG_READ || p->read_over || p->restart_seen) {
-        begin_segment(p, true);
+        if (p->held == HELD_RX) {
+            /* A read behind a held received byte (a write segment, so this
+             * is off the per-byte path): served after the FIFO before it, in
+             * bus order, but its stretch is timed from now. */
+            p->rd_req_us = i2ct_port_now_us(p);
+            p->rd_req_early = 1;
+            REG32(base + IC_INTR_MASK) = IC_INTR_TX_ABRT;
+            return;
+        }
+        early = p->rd_req_early;
+        p->rd_req_early = 0;
+        (void)begin_segment(p, true);
     }
     uint8_t byte;
     i2ct_decision_t d = engine_on_byte_wanted(p->engine, &byte);
     if (d == I2CT_HOLD) {
-        /* RD_REQ stays set (SCL stays low); masked until the release. */
+        /* RD_REQ stays set (SCL stays low); masked until the release.  The
+         * controller has waited since RD_REQ rose: time the stretch from
+         * then (the engine has no entry point for an earlier start). */
+        if (early) {
+            p->engine->hold_since_us = p->rd_req_us;
+        }
         p->held = HELD_TX;
         REG32(base + IC_INTR_MASK) = RP2_INTR_HELD_TX;
         return;
@@ -208,7 +279,16 @@ static void on_segment_events(rp2_port_t *p, uint32_t stat) {
     if (stat & IC_INTR_RESTART_DET) {
         (void)REG32(base + IC_CLR_RESTART_DET);
         p->restart_seen = 1;
-        nack_rest(p, 0);
+        nack_end(p, true);
+    }
+    if (stat & IC_INTR_START_DET) {
+        /* Unmasked only while a refusal is armed.  With a STOP or repeated
+         * START latched as well, those end it (and count); else the
+         * controller started over without a STOP. */
+        (void)REG32(base + IC_CLR_START_DET);
+        if (!(REG32(base + IC_RAW_INTR_STAT) & (IC_INTR_STOP_DET | IC_INTR_RESTART_DET))) {
+            nack_end(p, false);
+        }
     }
 }
 
@@ -216,7 +296,7 @@ static void rp2_i2ct_irq(rp2_port_t *p) {
     uint32_t base = p->base;
     uint32_t stat = REG32(base + IC_INTR_STAT);
 
-    if (stat & (IC_INTR_TX_ABRT | IC_INTR_RX_DONE | IC_INTR_RESTART_DET)) {
+    if (stat & (IC_INTR_TX_ABRT | IC_INTR_RX_DONE | IC_INTR_RESTART_DET | IC_INTR_START_DET)) {
         on_segment_events(p, stat);
     }
     if ((stat & IC_INTR_RX_FULL) && rx_drain(p)) {
@@ -264,13 +344,13 @@ void i2ct_port_rx_release(void *port, bool ack) {
     if (!p->open || p->held != HELD_RX) {
         return;
     }
+    p->held = HELD_NONE;
     if (!ack) {
         /* The held byte was ACKed by hardware; refuse the next one. */
-        nack_rest(p, 1);
+        nack_arm(p);
     }
-    p->held = HELD_NONE;
     /* Unmasking lets the latched FIFO level and events interrupt again. */
-    REG32(p->base + IC_INTR_MASK) = RP2_INTR_RUN;
+    REG32(p->base + IC_INTR_MASK) = run_mask(p);
     if (p->stop_merged) {
         /* Nothing may be latched any more: enter the handler anyway. */
         cortexm_nvic_set_pending(i2c_irqs[p->inst]);
@@ -285,7 +365,7 @@ void i2ct_port_tx_release(void *port, uint8_t byte) {
     REG32(p->base + IC_DATA_CMD) = byte;
     (void)REG32(p->base + IC_CLR_RD_REQ);
     p->held = HELD_NONE;
-    REG32(p->base + IC_INTR_MASK) = RP2_INTR_RUN;
+    REG32(p->base + IC_INTR_MASK) = run_mask(p);
 }
 
 uint32_t i2ct_port_now_us(void *port) {
@@ -354,6 +434,12 @@ static void wait_enable_status(uint32_t base, uint32_t want) {
     }
 }
 
+static void wait_reset_done(uint32_t reset_bit) {
+    for (unsigned spin = 0; spin < 100000u
+         && !(REG32(RP2_RESETS_BASE + RESETS_RESET_DONE) & reset_bit); spin++) {
+    }
+}
+
 int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     (void)flags;    /* no hardware SMBus timeouts on this block */
     if (t < 0 || t >= I2CT_MAX_TARGETS) {
@@ -395,13 +481,13 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     p->restart_seen = 0;
     p->read_over = 0;
     p->stop_merged = 0;
+    p->nack_on = 0;
+    p->rd_req_early = 0;
     p->was_in_reset = was_in_reset;
 
     if (was_in_reset) {
         REG32(RP2_RESETS_BASE + RP2_ALIAS_CLR + RESETS_RESET) = reset_bit;
-        for (unsigned spin = 0; spin < 100000u
-             && !(REG32(RP2_RESETS_BASE + RESETS_RESET_DONE) & reset_bit); spin++) {
-        }
+        wait_reset_done(reset_bit);
     }
 
     /* Configure with the block disabled (IC_CON, IC_SAR and IC_FS_SPKLEN
@@ -428,7 +514,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
         RP2_IRQ_PRIORITY);
 
     p->open = 1;
-    REG32(base + IC_INTR_MASK) = RP2_INTR_RUN;
+    REG32(base + IC_INTR_MASK) = run_mask(p);
     REG32(base + IC_ENABLE) = IC_ENABLE_ENABLE;
     wait_enable_status(base, IC_ENABLE_STATUS_IC_EN);
     return 0;
@@ -441,20 +527,25 @@ void i2ct_port_close(int t) {
     rp2_port_t *p = &ports[t];
     uint32_t base = p->base;
     unsigned irq = i2c_irqs[p->inst];
+    uint32_t reset_bit = i2c_resets[p->inst];
 
+    /* Off the bus now, whatever the transfer: IC_ENABLE=0 would wait for a
+     * pending RD_REQ forever, a reset ends it and lets go of SCL and SDA. */
     REG32(base + IC_INTR_MASK) = 0;
-    REG32(base + IC_ENABLE) = 0;
-    wait_enable_status(base, 0);
-    REG32(base + IC_SLV_DATA_NACK_ONLY) = 0;
+    REG32(RP2_RESETS_BASE + RP2_ALIAS_SET + RESETS_RESET) = reset_bit;
 
     cortexm_irq_detach(irq, p->saved_vector);
 
     pin_restore(p, 1);
     pin_restore(p, 0);
-    if (p->was_in_reset) {
-        REG32(RP2_RESETS_BASE + RP2_ALIAS_SET + RESETS_RESET) = i2c_resets[p->inst];
+    if (!p->was_in_reset) {
+        /* Left as found: out of reset (and disabled, its reset state). */
+        REG32(RP2_RESETS_BASE + RP2_ALIAS_CLR + RESETS_RESET) = reset_bit;
+        wait_reset_done(reset_bit);
     }
     p->held = HELD_NONE;
+    p->nack_on = 0;
+    p->rd_req_early = 0;
     p->seg = SEG_NONE;
     p->open = 0;
 }

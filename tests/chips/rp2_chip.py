@@ -44,6 +44,14 @@ class Resets:
     def __init__(self, held):
         self.reset = held
         self.writes = []
+        self.on_reset = {}            # bit -> callable: the block's state is lost
+
+    def _set(self, value):
+        asserted = value & ~self.reset
+        self.reset = value
+        for bit, fn in self.on_reset.items():
+            if asserted >> bit & 1:
+                fn()
 
     def read(self, off, size):
         reg = off & 0xFFF
@@ -59,13 +67,13 @@ class Resets:
         alias = off & 0x3000
         self.writes.append((alias, value))
         if alias == 0:
-            self.reset = value
+            self._set(value)
         elif alias == 0x1000:
-            self.reset ^= value
+            self._set(self.reset ^ value)
         elif alias == 0x2000:
-            self.reset |= value
+            self._set(self.reset | value)
         else:
-            self.reset &= ~value
+            self._set(self.reset & ~value)
 
     def held(self, bit):
         return bool(self.reset >> bit & 1)
@@ -142,6 +150,7 @@ class Rp2Chip:
             bit = c["reset_bits"][n]
             m = DwApbI2c(c["irqs"][n], in_reset=lambda bit=bit: self.resets.held(bit))
             m.emu = self.emu
+            self.resets.on_reset[bit] = m.reset
             self.emu.add_device(base, 0x100, m)
             self.i2c.append(m)
         self.io = WordRegisters("IO_BANK0", 0x200,

@@ -23,6 +23,13 @@ What it models (datasheet behaviour, the parts a target driver relies on):
   A controller NACK raises RX_DONE.
 - START_DET on any START; RESTART_DET on a repeated START while addressed;
   STOP_DET only when addressed if IC_CON.STOP_DET_IFADDRESSED, else always.
+- IC_ENABLE 1 -> 0 flushes both FIFOs and keeps them erased (IC_DATA_CMD
+  writes are lost).  It completes only when the bus lets it: while a target
+  transfer is in progress IC_ENABLE_STATUS.IC_EN stays 1; a receive is ended
+  by NACKing the next byte, but a pending read request (SCL held, TX FIFO
+  empty) is never answered, so SCL stays held until the controller gives up
+  with STOP -- or the block is reset.  A RESETS reset ends everything at once
+  (`reset()`, called by the chip model when the block's reset bit is set).
 
 The bus side (`address`, `write_byte`, `read_byte`, `controller_nack`,
 `stop`, `poll`) returns the same ints as ports/sim/sim_port.h, like the
@@ -74,6 +81,7 @@ class DwApbI2c:
         self.reset()
 
     def reset(self):
+        """RESETS: every register to its reset value, the bus side idle."""
         self.con = 0x65
         self.sar = 0x55
         self.mask = 0x8FF
@@ -81,6 +89,7 @@ class DwApbI2c:
         self.rx_tl = 0
         self.tx_tl = 0
         self.enable = 0
+        self.disabling = False        # IC_ENABLE=0 written, the transfer still on
         self.sda_hold = 1
         self.spklen = 7
         self.abrt_source = 0
@@ -177,7 +186,7 @@ class DwApbI2c:
         if off == IC_ACK_GENERAL_CALL:
             return self.ack_gen_call
         if off == IC_ENABLE_STATUS:
-            return self.enable & 1
+            return 1 if self.enable & 1 or self.disabling else 0
         if off == IC_FS_SPKLEN:
             return self.spklen
         if off == IC_COMP_PARAM_1:
@@ -213,6 +222,10 @@ class DwApbI2c:
                 if self.state == "rx_full_wait":
                     self.state = "nacked"
                     self.outcome = NACK
+                # the disable waits for the target transfer to end
+                self.disabling = self.state not in ("idle", "other")
+            elif value & 1:
+                self.disabling = False
             self.enable = value & 1
         elif off == IC_SDA_HOLD:
             self._disabled_only("IC_SDA_HOLD")
@@ -244,6 +257,9 @@ class DwApbI2c:
         return byte | (FIRST_DATA_BYTE if first else 0)
 
     def _push_tx(self, value):
+        if not self.enabled:
+            self.dropped_tx += 1      # FIFOs are held erased while disabled
+            return
         if self.latched & TX_ABRT:
             self.dropped_tx += 1      # the FIFO stays flushed until IC_CLR_TX_ABRT
             return
@@ -310,7 +326,7 @@ class DwApbI2c:
         if self.state != "rx":
             raise ModelError("write_byte in state %s" % self.state)
         self.pending = "rx"
-        if self.nack_only:
+        if self.nack_only or not self.enabled:   # disabled: the byte is not acknowledged
             self.state, self.outcome = "nacked", NACK
             self.log.append(("rx", byte, NACK))
             return self._settle()
@@ -342,6 +358,7 @@ class DwApbI2c:
     def controller_nack(self):
         if self.state != "tx_out":
             raise ModelError("controller_nack in state %s" % self.state)
+        # (a disable pending since the read began stays pending until STOP)
         self.latched |= RX_DONE
         self.state = "tx_done"
         self.pending = None
@@ -356,6 +373,7 @@ class DwApbI2c:
                 self.latched |= STOP_DET
         self.log.append(("stop", self.addressed))
         self.state = "idle"
+        self.disabling = False        # the pending disable completes
         self.addressed = False
         self.pending = None
         self._service()
