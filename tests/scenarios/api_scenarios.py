@@ -9,6 +9,30 @@ from i2cperipheral import I2CPeripheral, sim
 
 SCL, SDA = 5, 4
 
+# What a scenario needs beyond the common API, for runners whose port lacks
+# some of it (tests/test_chip_scenarios.py runs these with each native driver
+# in the loop and marks a (scenario, port) pair "n/a" only for a capability
+# docs/capabilities.md says the port does not have).  Capability names:
+#   two_addresses       one target answers two addresses
+#   exact_nack          the NACK the program chooses (ack(False), closing a
+#                       request early) lands on that very byte
+#   readonly_nack       in register mode, a byte written to a read-only range
+#                       is NACKed itself (the decision needs no program)
+#   address_nack        the target can NACK its own address (full queue)
+#   restart_after_read  is_restart is reported for a write after a read
+#   two_targets         two targets open at once (a second block on other pins)
+#   sim_port            checks the sim port itself (its capabilities() row)
+REQUIRES = {
+    "test_unread_bytes_are_nacked_at_close": ("exact_nack",),
+    "test_read_ack_false_then_nack": ("exact_nack",),
+    "test_restart_flags_and_direction": ("two_addresses", "restart_after_read"),
+    "test_serve_memory_without_python": ("readonly_nack",),
+    "test_queue_overflow_is_nacked_and_counted": ("address_nack",),
+    "test_two_targets_on_one_bus": ("two_targets",),
+    "test_reference_example": ("two_addresses", "exact_nack"),
+    "test_capabilities_of_the_native_engine": ("sim_port",),
+}
+
 
 def serve(dev, handler):
     """The usual target loop, until the simulated controller is done."""
