@@ -270,6 +270,25 @@ def test_closing_a_write_segment_nacks_the_rest(chip):
     assert s.nack_only == 0
 
 
+def test_refusal_ignored_by_the_block_is_not_counted_on_the_wire(chip):
+    """If NACK_ONLY cannot be set while enabled (the register description's
+    strict reading), the rest of the write is ACKed and each byte is refused
+    and counted by the engine as it drains: still one count per byte."""
+    s = open_board(chip)
+    s.nack_only_while_disabled = True
+    s.address(0x40, False)
+    assert s.write_byte(1) == ACK
+    chip.call("i2ct_rx_want", 0, 1, 1)
+    assert chip.rx_take(0, 2) == b"\x01"
+    assert s.write_byte(2) == ACK                     # held by the engine
+    chip.call("i2ct_seg_close", 0)
+    assert s.nack_only == 0                           # the write did not take
+    assert s.write_byte(3) == ACK and s.write_byte(4) == ACK
+    s.stop()
+    assert chip.call("i2ct_counter", 0, CNT_NACKS) == 3
+    assert chip.call("i2ct_counter", 0, CNT_BYTES_IN) == 1
+
+
 def test_refusal_after_the_segment_ended_is_not_armed(chip):
     """The program closes a write whose STOP is already latched: the rest is in
     the FIFO (refused as it drains); NACK_ONLY would hit the next transfer."""

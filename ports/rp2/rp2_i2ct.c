@@ -131,6 +131,13 @@ static void nack_arm(rp2_port_t *p) {
     }
     (void)REG32(base + IC_CLR_START_DET);   /* only a START from now on counts */
     REG32(base + IC_SLV_DATA_NACK_ONLY) = 1;
+    /* The register lists allow this write only while the block is disabled
+     * and the target idle.  If it did not take, nothing is refused on the
+     * wire: the bytes keep coming, ACKed, and the engine refuses (and
+     * counts) each as it drains. */
+    if (!(REG32(base + IC_SLV_DATA_NACK_ONLY) & 1u)) {
+        return;
+    }
     p->nack_on = 1;
     if (p->held == HELD_NONE) {
         REG32(base + IC_INTR_MASK) = run_mask(p);

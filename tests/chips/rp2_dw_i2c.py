@@ -75,6 +75,11 @@ class ModelError(AssertionError):
 class DwApbI2c:
     def __init__(self, irq, in_reset=lambda: False):
         self.irq = irq
+        # IC_SLV_DATA_NACK_ONLY: the register description allows writes only
+        # while IC_ENABLE=0 and the target is idle.  Drivers refuse bytes by
+        # writing it mid-transfer; False (default) lets such writes take,
+        # True ignores them (what the text says), so both can be tested.
+        self.nack_only_while_disabled = False
         self.in_reset = in_reset      # callable: RESETS holds the block
         self.log = []
         self.dropped_tx = 0           # IC_DATA_CMD writes lost to a flushed FIFO
@@ -231,6 +236,8 @@ class DwApbI2c:
             self._disabled_only("IC_SDA_HOLD")
             self.sda_hold = value & 0xFFFFFF
         elif off == IC_SLV_DATA_NACK_ONLY:
+            if self.nack_only_while_disabled and (self.enabled or self._status() & ST_SLV_ACTIVITY):
+                return                # the strict reading of the register description
             self.nack_only = value & 1
         elif off == IC_ACK_GENERAL_CALL:
             self.ack_gen_call = value & 1
