@@ -10,8 +10,8 @@
 #                     bit1 SOFT_RESET; reset value 0x0220
 #   0x02 THIGH_LIMIT  reset 0x6000 (192 °C)      0x03 TLOW_LIMIT reset 0x8000 (-256 °C)
 #   0x04 EEPROM_UL    0x0000 (EEPROM not emulated: writes are accepted, nothing is programmed)
-#   0x05-0x07 EEPROM1..3   general-purpose words
-#   0x08 TEMP_OFFSET  added to every result, same format as TEMP_RESULT
+#   0x05 EEPROM1, 0x06 EEPROM2, 0x08 EEPROM3   general-purpose words
+#   0x07 TEMP_OFFSET  added to every result, same format as TEMP_RESULT
 #   0x0F DEVICE_ID    0x0117 (read-only)
 # Every register is a 16-bit word sent MSB first.  A write is [pointer, MSB,
 # LSB]; [pointer] alone sets the pointer for the reads that follow (with or
@@ -36,7 +36,7 @@ ADDRESS = 0x48
 SCL_PIN = 5  # Raspberry Pi Pico: I2C0 on GP5 (SCL) / GP4 (SDA); other boards: see README
 SDA_PIN = 4
 
-TEMP, CONFIG, THIGH, TLOW, EEPROM_UL, EEPROM1, EEPROM2, EEPROM3, OFFSET = range(9)
+TEMP, CONFIG, THIGH, TLOW, EEPROM_UL, EEPROM1, EEPROM2, OFFSET, EEPROM3 = range(9)
 DEVICE_ID = 0x0F
 RESET = {TEMP: 0x8000, CONFIG: 0x0220, THIGH: 0x6000, TLOW: 0x8000, EEPROM_UL: 0,
          EEPROM1: 0, EEPROM2: 0, EEPROM3: 0, OFFSET: 0, DEVICE_ID: 0x0117}

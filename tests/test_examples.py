@@ -207,6 +207,8 @@ def test_sensor_register_map():
             "bad_pointer": bus.write(TMP, [0x09]), "write_temp": bus.write(TMP, [0x00, 1, 2]),
             "write_id": bus.write(TMP, [0x0F, 0, 0]),
             "eeprom1": bus.write(TMP, [0x05, 0xBE, 0xEF]), "eeprom1_back": reg(0x05),
+            "eeprom3": bus.write(TMP, [0x08, 0x12, 0x34]), "eeprom3_back": reg(0x08),
+            "offset": reg(0x07),
             "smbus_word": bus.read_word_data(TMP, 0x0F),
         }
     ns, t = run_example("sensor_emulation.py", setup)
@@ -220,7 +222,8 @@ def test_sensor_register_map():
     assert t["bad_pointer"].error == "data byte 0 NACKed"
     assert t["write_temp"].error == "data byte 1 NACKed"
     assert t["write_id"].error == "data byte 1 NACKed"
-    assert word(t["eeprom1_back"]) == 0xBEEF
+    assert word(t["eeprom1_back"]) == 0xBEEF and word(t["eeprom3_back"]) == 0x1234
+    assert word(t["offset"]) == 0                   # TEMP_OFFSET (0x07) resets to 0
     assert ns["regs"][0x0F] == 0x0117
 
 
@@ -230,10 +233,10 @@ def test_sensor_data_ready_alerts_offset_and_reset():
         return [
             reg(0x01),                                  # DATA_READY from the power-up conversion
             reg(0x01),                                  # cleared by reading CONFIG
-            bus.write(TMP, [0x08, 0x02, 0x00]),         # offset +4 °C (0x0200 = 512/128)
+            bus.write(TMP, [0x07, 0x02, 0x00]),         # offset +4 °C (0x0200 = 512/128)
             bus.write(TMP, [0x02, 0x0A, 0x00]),         # THIGH 20 °C
             bus.write(TMP, [0x01, 0x02, 0x02]),         # SOFT_RESET: registers to reset values
-            reg(0x08), reg(0x02), reg(0x01),
+            reg(0x07), reg(0x02), reg(0x01),
         ]
     ns, t = run_example("sensor_emulation.py", setup)
     assert word(t[0]) == 0x2220 and word(t[1]) == 0x0220
@@ -251,7 +254,7 @@ def test_sensor_converts_over_time():
     out = []
 
     def setup(bus):
-        return [bus.write(TMP, [0x08, 0x02, 0x00]),           # offset +4 °C
+        return [bus.write(TMP, [0x07, 0x02, 0x00]),           # offset +4 °C
                 bus.write(TMP, [0x02, 0x0A, 0x00]),           # THIGH 20 °C: alert
                 bus.write(TMP, [0x01, 0x00, 0x00])]           # CONV=0: 125 ms cycle
 
@@ -465,7 +468,7 @@ def test_sensor_and_pec_with_i2c_tools(shim_built, tmp_path):
         t0 = celsius(msb << 8 | lsb)
         assert 21.9 <= t0 <= 25.1
         # the Linux driver's write of a calibration offset (+2 °C), then a one-shot conversion
-        ok(tool(sock, "i2ctransfer", "-y", "1", "w3@0x48", "0x08", "0x01", "0x00"))
+        ok(tool(sock, "i2ctransfer", "-y", "1", "w3@0x48", "0x07", "0x01", "0x00"))
         ok(tool(sock, "i2ctransfer", "-y", "1", "w3@0x48", "0x01", "0x0c", "0x00"))
         deadline = time.monotonic() + 5
         while True:
