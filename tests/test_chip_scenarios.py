@@ -11,8 +11,14 @@ run once to show the documented limit is what the chip does (a port that
 gains the capability makes that check fail, so the mark must go).  Real
 driver findings are strict xfails (FINDINGS).  test_matrix prints the
 scenario x chip table and the counts.
+
+Every pair runs twice: on the fixed-address test build of the sources ("elf")
+and on the text of the shipped dist/<arch>_6.3/i2ct_<chip>.mpy, relocated
+and called through its registered functions by tests/chips/mpy_loader.py
+("mpy").
 """
 import os
+import subprocess
 import sys
 
 import pytest
@@ -27,6 +33,8 @@ sys.path.insert(0, os.path.join(HERE, "scenarios"))
 import api_scenarios  # noqa: E402
 
 NAMES = sorted(n for n in dir(api_scenarios) if n.startswith("test_"))
+BUILDS = ("elf", "mpy")
+ROOT = os.path.dirname(HERE)
 CHIPS = ["samd51", "samd21", "rp2040", "rp2350"] + (
     ["f405", "f767", "l476"] if stm32_present() else [])
 
@@ -82,10 +90,27 @@ def not_applicable(name, chip):
             if cap in lacks]
 
 
-def run_on_chip(name, chip):
+_made = []
+
+
+def make_natmod():
+    """dist/*.mpy up to date with the sources (make is incremental)."""
+    if not _made:
+        subprocess.run(["make", "-s", "-C", ROOT, "natmod"], check=True)
+        _made.append(True)
+
+
+def chip_lib(chip, build):
+    if build == "mpy":
+        make_natmod()
+        return ChipLib(chip, mpy=True)
+    return ChipLib(chip)
+
+
+def run_on_chip(name, chip, build="elf"):
     """Run one scenario with `chip` as the backend of the object API and of
     the default SimBus; afterwards no block may still hold SCL."""
-    lib = ChipLib(chip)
+    lib = chip_lib(chip, build)
     saved = (i2cperipheral._the_backend, sim._bus)
     be = i2cperipheral._Backend(lib)
     be.sim = True            # waiting pumps the simulated bus, whatever the chip
@@ -110,40 +135,44 @@ def run_on_chip(name, chip):
     return lib
 
 
-RESULTS = {}   # (name, chip) -> "pass" | "FAIL" | "xfail"
+RESULTS = {}   # (name, chip, build) -> "pass" | "FAIL" | "xfail"
 
 CASES = []
-for _chip in CHIPS:
-    for _name in NAMES:
-        if not_applicable(_name, _chip):
-            continue
-        _why = FINDINGS.get((_name, _chip))
-        CASES.append(pytest.param(_name, _chip, id="%s-%s" % (_name[5:], _chip),
-                                  marks=[pytest.mark.xfail(strict=True, reason=_why)] if _why else []))
+for _build in BUILDS:
+    for _chip in CHIPS:
+        for _name in NAMES:
+            if not_applicable(_name, _chip):
+                continue
+            _why = FINDINGS.get((_name, _chip))
+            CASES.append(pytest.param(
+                _name, _chip, _build, id="%s-%s-%s" % (_name[5:], _chip, _build),
+                marks=[pytest.mark.xfail(strict=True, reason=_why)] if _why else []))
 
 
-@pytest.mark.parametrize("name,chip", CASES)
-def test_scenario_on_chip(name, chip):
-    RESULTS[(name, chip)] = "FAIL"
+@pytest.mark.parametrize("name,chip,build", CASES)
+def test_scenario_on_chip(name, chip, build):
+    key = (name, chip, build)
+    RESULTS[key] = "FAIL"
     try:
-        run_on_chip(name, chip)
+        run_on_chip(name, chip, build)
     except BaseException:
         if (name, chip) in FINDINGS:
-            RESULTS[(name, chip)] = "xfail"
+            RESULTS[key] = "xfail"
         raise
-    RESULTS[(name, chip)] = "pass"
+    RESULTS[key] = "pass"
 
 
-NA_CASES = [pytest.param(n, c, id="%s-%s" % (n[5:], c)) for c in CHIPS for n in NAMES
+NA_CASES = [pytest.param(n, c, b, id="%s-%s-%s" % (n[5:], c, b))
+            for b in BUILDS for c in CHIPS for n in NAMES
             if not_applicable(n, c) and "sim_port" not in api_scenarios.REQUIRES.get(n, ())]
 
 
-@pytest.mark.parametrize("name,chip", NA_CASES)
-def test_not_applicable_pair_shows_the_documented_limit(name, chip):
+@pytest.mark.parametrize("name,chip,build", NA_CASES)
+def test_not_applicable_pair_shows_the_documented_limit(name, chip, build):
     """The scenario does fail on this chip, by an assertion about the bus
     outcome or by the address set being refused, as the n/a reason says."""
     with pytest.raises((AssertionError, ValueError)) as info:
-        run_on_chip(name, chip)
+        run_on_chip(name, chip, build)
     if info.type is ValueError:
         assert "cannot match this set of addresses" in str(info.value)
         assert any(r.startswith("two_addresses") for r in not_applicable(name, chip))
@@ -176,22 +205,59 @@ def test_capabilities_on_chip(chip):
     assert caps["is_restart"] is True and caps["register_mode"] is True
 
 
+@pytest.mark.parametrize("chip", CHIPS)
+def test_shipped_module_is_what_runs(chip):
+    """With mpy=True the chip runs the .mpy's text: its functions were
+    registered by its init, the vectors the driver installs at open() point
+    into that text, and a byte goes through it."""
+    make_natmod()
+    lib = ChipLib(chip, mpy=True)
+    glue = lib.glue
+    assert {"open", "close", "request", "rx_take", "tx_put", "set_regmap"} <= set(glue.functions)
+    assert glue.relocations > 50
+    with open(glue.path, "rb") as f:
+        assert f.read(2) == b"M\x06"
+    assert lib.abi_version() == i2cperipheral._abi.ABI_VERSION
+    saved = (i2cperipheral._the_backend, sim._bus)
+    be = i2cperipheral._Backend(lib)
+    be.sim = True
+    i2cperipheral._the_backend = be
+    try:
+        bus = sim.reset()
+        w = bus.write(0x40, b"\x5a\xa5")
+        before = set(lib.emu.scs.enabled)
+        with i2cperipheral.I2CPeripheral(5, 4, (0x40,)) as dev:
+            lines = sorted(set(lib.emu.scs.enabled) - before)
+            assert lines and all(glue.handler_in_text(irq) for irq in lines), lines
+            r = dev.request(0)
+            assert bytes(r.read()) == b"\x5a\xa5"
+            r.close()
+            assert dev.stats()["bytes_in"] == 2
+        assert w.acked == [2] and w.error is None
+    finally:
+        i2cperipheral._the_backend, sim._bus = saved
+    assert lib.emu.irq_log, "no interrupt went through the module's handler"
+    assert all(lib.emu.vector(irq) == lib.chip.firmware_vectors[16 + irq] for irq in lines)
+
+
 def test_matrix(capsys):
-    """Every applicable pair ran and passed (or is a listed finding); prints
-    the scenario x chip table.  Pairs not run earlier in this session (a -k
-    selection) are run here."""
-    for name in NAMES:
-        for chip in CHIPS:
-            if not_applicable(name, chip) or (name, chip) in RESULTS:
-                continue
-            try:
-                run_on_chip(name, chip)
-                RESULTS[(name, chip)] = "pass"
-            except Exception:
-                RESULTS[(name, chip)] = "xfail" if (name, chip) in FINDINGS else "FAIL"
+    """Every applicable pair ran and passed (or is a listed finding) on both
+    builds; prints the scenario x chip table.  Pairs not run earlier in this
+    session (a -k selection) are run here."""
+    for build in BUILDS:
+        for name in NAMES:
+            for chip in CHIPS:
+                if not_applicable(name, chip) or (name, chip, build) in RESULTS:
+                    continue
+                try:
+                    run_on_chip(name, chip, build)
+                    RESULTS[(name, chip, build)] = "pass"
+                except Exception:
+                    RESULTS[(name, chip, build)] = "xfail" if (name, chip) in FINDINGS else "FAIL"
     width = max(len(n) for n in NAMES) - 5
-    lines = ["API scenarios x chips (driver + engine + glue in unicorn, register models)",
-             "%-*s %s" % (width, "scenario", " ".join("%-7s" % c for c in CHIPS))]
+    lines = ["API scenarios x chips (driver + engine + glue in unicorn, register models); "
+             "each cell: test build / shipped .mpy",
+             "%-*s %s" % (width, "scenario", " ".join("%-11s" % c for c in CHIPS))]
     applicable = passed = xfailed = na = 0
     for name in NAMES:
         cells = []
@@ -201,13 +267,14 @@ def test_matrix(capsys):
                 na += 1
                 continue
             applicable += 1
-            r = RESULTS[(name, chip)]
-            passed += r == "pass"
-            xfailed += r == "xfail"
-            cells.append(r)
-        lines.append("%-*s %s" % (width, name[5:], " ".join("%-7s" % c for c in cells)))
-    lines.append("pairs %d: applicable %d, run %d, passed %d, findings (strict xfail) %d; n/a %d"
-                 % (len(NAMES) * len(CHIPS), applicable, applicable, passed, xfailed, na))
+            r = [RESULTS[(name, chip, b)] for b in BUILDS]
+            passed += r.count("pass")
+            xfailed += r.count("xfail")
+            cells.append(r[0] if r[0] == r[1] else "/".join(r))
+        lines.append("%-*s %s" % (width, name[5:], " ".join("%-11s" % c for c in cells)))
+    lines.append("pairs %d: applicable %d, n/a %d; runs %d (x2 builds): passed %d, "
+                 "findings (strict xfail) %d"
+                 % (len(NAMES) * len(CHIPS), applicable, na, 2 * applicable, passed, xfailed))
     lines.append("n/a reasons:")
     for chip in CHIPS:
         for cap, why in sorted(LACKS[chip].items()):
@@ -218,6 +285,6 @@ def test_matrix(capsys):
         print("\n" + "\n".join(lines))
     failed = sorted(k for k, v in RESULTS.items() if v == "FAIL")
     assert failed == [], "applicable pairs failing: %r" % failed
-    assert xfailed == len([k for k in FINDINGS if k[1] in CHIPS])
-    assert passed + xfailed == applicable
+    assert xfailed == len(BUILDS) * len([k for k in FINDINGS if k[1] in CHIPS])
+    assert passed + xfailed == len(BUILDS) * applicable
     assert set(CHIPS) >= {"samd51", "samd21", "rp2040", "rp2350"}

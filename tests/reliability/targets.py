@@ -67,9 +67,13 @@ def _controller_ignores_stretching(lib):
 
 
 class ChipLib:
-    """The host library's flat functions, served by a chip in unicorn."""
+    """The host library's flat functions, served by a chip in unicorn.
 
-    def __init__(self, name):
+    mpy=True (or a path): the chip runs the text of the shipped
+    dist/<arch>_6.3/i2ct_<chip>.mpy (tests/chips/mpy_loader.py) instead of
+    the fixed-address test build of the same sources."""
+
+    def __init__(self, name, mpy=False):
         self.name = name
         if name in ("samd51", "samd21"):
             from tests.chips.samd import SamdChip, pin
@@ -96,11 +100,16 @@ class ChipLib:
         self.pins = self.slot_pins[0]
         self.model = self.models[0]
         self.emu = self.chip.emu
+        self.glue = self.chip
+        end = max(a + n for a, n in self.emu.symbols.values())
+        if mpy:
+            from tests.chips.mpy_loader import MpyGlue
+            self.glue = MpyGlue(self.chip, None if mpy is True else mpy)
+            end = max(end, self.glue.end)
         self._open = [False] * _abi.MAX_TARGETS
         self.MAX_TARGETS = _abi.MAX_TARGETS
         # register memory: (t, address) -> [python bytearray, chip address, last synced bytes]
         self._maps = {}
-        end = max(a + n for a, n in self.emu.symbols.values())
         self._map_next = (end + 0xFF) & ~0xFF
         self._deferred_stop = [False] * _abi.MAX_TARGETS
 
@@ -148,7 +157,7 @@ class ChipLib:
 
     # ---- the flat functions (as _host.HostLib exposes them) -------------------
     def _c(self, name, *args):
-        return self._run(self.chip.call, "i2ct_" + name, *args)
+        return self._run(self.glue.call, "i2ct_" + name, *args)
 
     def abi_version(self):
         return self._c("abi_version")
@@ -161,7 +170,7 @@ class ChipLib:
             return _abi.PORT_EINST
         addresses = bytes(addresses)
         scl, sda = self.slot_pins[t]
-        r = self._run(self.chip.open, t, scl, sda, list(addresses), flags)
+        r = self._run(self.glue.open, t, scl, sda, list(addresses), flags)
         if r == 0:
             self._open[t] = True
             self._deferred_stop[t] = False
@@ -193,7 +202,7 @@ class ChipLib:
 
     def rx_take(self, t, buf):
         view = memoryview(buf).cast("B")
-        got = self._run(self.chip.rx_take, t, len(view))
+        got = self._run(self.glue.rx_take, t, len(view))
         if isinstance(got, int):
             return got
         view[:len(got)] = got
@@ -203,7 +212,7 @@ class ChipLib:
         data = bytes(memoryview(buf).cast("B"))
         if not data:
             return self._c("tx_put", t, 0, 0)
-        return self._run(self.chip.tx_put, t, data)
+        return self._run(self.glue.tx_put, t, data)
 
     def tx_sent(self, t):
         return self._c("tx_sent", t)
@@ -229,7 +238,7 @@ class ChipLib:
         key = (t, address)
         if mem is None:
             self._maps.pop(key, None)
-            return self._c("set_regmap", t, address, 0, 0, flags)
+            return self._regmap(t, address, 0, 0, flags)
         view = memoryview(mem).cast("B")
         if view.readonly:
             raise TypeError("mem must be writable (bytearray), not %s" % type(mem).__name__)
@@ -242,21 +251,30 @@ class ChipLib:
             if self._map_next > self.emu.scratch_base:
                 raise MemoryError("no chip RAM left for %d bytes of register memory" % len(view))
         self.emu.write(addr, bytes(view))
-        r = self._c("set_regmap", t, address, addr, len(view), flags)
+        r = self._regmap(t, address, addr, len(view), flags)
         if r == 0:
             self._maps[key] = [mem, addr, bytes(view)]
         else:
             self._maps.pop(key, None)
         return r
 
+    def _regmap(self, t, address, addr, size, flags):
+        if self.glue is not self.chip:
+            return self._run(self.glue.set_regmap, t, address, addr, size, flags)
+        return self._c("set_regmap", t, address, addr, size, flags)
+
     def set_readonly(self, t, address, slot, lo, hi):
         return self._c("set_readonly", t, address, slot, lo, hi)
 
     def reg_dirty(self, t, address, span):
         view = memoryview(span).cast("B")
-        r = self._c("reg_dirty", t, address, bytes(len(view)), len(view))
+        if self.glue is not self.chip:
+            r, got = self._run(self.glue.reg_dirty, t, address, len(view))
+        else:
+            r = self._c("reg_dirty", t, address, bytes(len(view)), len(view))
+            got = self.emu.read(self.emu.last_args[2], len(view)) if r > 0 else b""
         if r > 0:
-            view[:] = self.emu.read(self.emu.last_args[2], len(view))
+            view[:] = got
         return r
 
     # ---- the sim port's bus side, played on the register model ---------------------
