@@ -442,6 +442,16 @@ i2ct_decision_t engine_on_byte_wanted(i2ct_engine_t *e, uint8_t *byte_out) {
     return I2CT_HOLD;
 }
 
+void engine_on_byte_refused(i2ct_engine_t *e) {
+    e->counters[I2CT_CNT_NACKS]++;
+}
+
+void engine_hold_began_at(i2ct_engine_t *e, uint32_t since_us) {
+    if (e->hold != I2CT_HOLD_NONE) {
+        e->hold_since_us = since_us;
+    }
+}
+
 void engine_on_tx_unloaded(i2ct_engine_t *e) {
     if (e->tx_last_loaded == LOADED_PYTHON) {
         e->counters[I2CT_CNT_TX_UNSENT]++;

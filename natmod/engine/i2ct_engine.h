@@ -215,6 +215,12 @@ i2ct_rx_outlook_t engine_peek_rx(const i2ct_engine_t *e);
 /* The byte handed over by engine_on_byte_wanted() was never clocked out (a
  * block that loads one byte ahead flushed it): count it unsent. */
 void engine_on_tx_unloaded(i2ct_engine_t *e);
+/* The hardware refused a written byte on its own (e.g. RP2's
+ * IC_SLV_DATA_NACK_ONLY) without the engine seeing it: count the NACK. */
+void engine_on_byte_refused(i2ct_engine_t *e);
+/* The controller has been held since `since_us` (before the port could ask
+ * the engine): time the hold that engine_on_byte_* just started from then. */
+void engine_hold_began_at(i2ct_engine_t *e, uint32_t since_us);
 /* The controller NACKed the byte we sent last (it wants no more). */
 void engine_on_controller_nack(i2ct_engine_t *e);
 /* STOP seen (also: the port's own timeout ended the transfer). */

@@ -151,8 +151,7 @@ static void nack_end(rp2_port_t *p, bool counted) {
         return;
     }
     if (counted) {
-        /* The refusing segment decides NACK and counts it. */
-        (void)engine_on_byte_received(p->engine, 0);
+        engine_on_byte_refused(p->engine);
     }
     p->nack_on = 0;
     REG32(p->base + IC_SLV_DATA_NACK_ONLY) = 0;
@@ -244,10 +243,9 @@ static void on_read_request(rp2_port_t *p) {
     i2ct_decision_t d = engine_on_byte_wanted(p->engine, &byte);
     if (d == I2CT_HOLD) {
         /* RD_REQ stays set (SCL stays low); masked until the release.  The
-         * controller has waited since RD_REQ rose: time the stretch from
-         * then (the engine has no entry point for an earlier start). */
+         * controller has waited since RD_REQ rose: time the stretch from then. */
         if (early) {
-            p->engine->hold_since_us = p->rd_req_us;
+            engine_hold_began_at(p->engine, p->rd_req_us);
         }
         p->held = HELD_TX;
         REG32(base + IC_INTR_MASK) = RP2_INTR_HELD_TX;
