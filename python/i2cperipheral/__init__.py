@@ -364,6 +364,9 @@ class I2CPeripheral:
         self._check_open()
         if self._current is not None:
             self._current.close()
+        # Yield once even when a request is already waiting: back-to-back
+        # requests must not starve the other tasks.
+        await asyncio.sleep(0)
         while True:
             self._be.step(self._t)
             r = self._take_request()
