@@ -138,13 +138,15 @@ def test_write_segment_waits_for_credit(chip):
         # v1 ACKs ahead: the first byte waits in DR, the second is ACKed and
         # then SCL is held (BTF) until Python asks.
         assert m.write_byte(0x11) == ACK
-        assert m.write_byte(0x22) == ACK
-        assert m.write_byte(0x33) == HOLD                # stretched at BTF
+        assert m.write_byte(0x22) == HOLD                # ACK pulse, then stretched at BTF
+        assert m.acks == [ACK, ACK]
+        assert m.stretched() and m.poll() == HOLD
         assert chip.call("i2ct_rx_want", 0, 3, 1) == 0
-        assert m.poll() == ACK                           # clocked in after the release
+        assert m.poll() == ACK                           # BTF cleared: the bus moves on
+        assert not m.stretched()
+        assert m.write_byte(0x33) == ACK
         assert m.write_byte(0x44) == ACK                 # beyond credit: ACKed, kept in DR
-        assert m.write_byte(0x55) == ACK                 # ACKed into the shift register
-        assert m.write_byte(0x66) == HOLD
+        assert m.write_byte(0x55) == HOLD                # ACKed into the shift register, BTF
     assert chip.rx_take(0, 8) == b"\x11\x22\x33"
     assert chip.call("i2ct_counter", 0, CNT_BYTES_IN) == 3
 
@@ -302,9 +304,8 @@ def test_stretch_limit_releases(chip):
     if gen(chip) == 2:
         assert m.write_byte(0x55) == HOLD
     else:
-        m.write_byte(0x55)
-        m.write_byte(0x56)
-        assert m.write_byte(0x57) == HOLD
+        assert m.write_byte(0x55) == ACK                 # waits in DR
+        assert m.write_byte(0x56) == HOLD                # ACKed, then BTF holds SCL
     chip.set_us(24000)
     chip.call("i2ct_service", 0)
     assert m.poll() == HOLD
@@ -427,3 +428,61 @@ def test_instructions_per_byte(name, capsys):
                  m["worst"], m["worst"] / mhz, mhz))
     for key in ("reg_in", "reg_out", "req_in", "req_out"):
         assert m[key][1] < 400
+
+
+def test_v1_btf_stretch_is_a_hold_for_the_controller():
+    """RM0090: BTF stretches SCL after the ACK pulse of the byte in the shift
+    register; a stretching controller waits there, so its STOP comes only
+    once the driver read DR."""
+    chip = Stm32Chip("f405")
+    m = open_board(chip)
+    m.address(0x40, False)
+    assert m.write_byte(1) == ACK                        # waits in DR: no credit yet
+    assert m.write_byte(2) == HOLD                       # ACKed, then BTF
+    assert m.acks == [ACK, ACK] and m.stretched()
+    assert chip.call("i2ct_rx_want", 0, -1, 1) == 0      # read(): DR read, BTF cleared
+    assert m.poll() == ACK and not m.stretched()
+    m.stop()
+    assert chip.rx_take(0, 4) == b"\x01\x02"
+    assert chip.call("i2ct_status", 0) & SEG_ENDED
+
+
+def test_v1_port_hold_timeout_frees_the_bus_at_once():
+    """The byte left in DR (port hold) has stretched for max_stretch_us: the
+    engine times it out at once (no second max_stretch_us of its own), the
+    STOP is taken and the next address is ACKed (CR1.ACK is 1 again)."""
+    chip = Stm32Chip("f405")
+    m = open_board(chip)
+    assert chip.call("i2ct_configure", 0, CFG_MAX_STRETCH_US, 2000) == 0
+    chip.set_us(1000)
+    m.address(0x40, False)
+    assert m.write_byte(1) == ACK
+    assert m.write_byte(2) == HOLD
+    chip.set_us(2900)
+    chip.call("i2ct_service", 0)
+    assert m.poll() == HOLD
+    chip.set_us(3000)
+    chip.call("i2ct_service", 0)
+    assert m.poll() == ACK and not m.stretched()
+    st = chip.call("i2ct_status", 0)
+    assert st & SEG_TIMEOUT and not st & SEG_HELD
+    m.stop()
+    assert chip.call("i2ct_status", 0) & SEG_ENDED
+    assert chip.call("i2ct_counter", 0, CNT_NACKS) == 2   # ACKed on the wire, refused to Python
+    assert chip.call("i2ct_counter", 0, 4) == 1           # TIMEOUTS
+    assert m.address(0x40, True) == ACK                  # the next transaction is served
+    assert m.read_byte() == HOLD                         # (behind the unclosed write)
+
+
+def test_v1_close_during_btf_hold_lets_scl_go():
+    """close() (soft reset, deinit) while BTF holds SCL: SWRST puts the block
+    in reset, which releases the lines (RM0090 I2C_CR1.SWRST)."""
+    chip = Stm32Chip("f405")
+    m = open_board(chip)
+    m.address(0x40, False)
+    m.write_byte(1)
+    assert m.write_byte(2) == HOLD and m.stretched()
+    assert chip.close(0) == 0
+    assert not m.stretched() and not m.enabled
+    m = open_board(chip)
+    assert m.address(0x40, False) == ACK

@@ -20,9 +20,6 @@ _V2_COUNT = ("STM32 v2: bytes_out counts a byte the controller never clocked out
 FINDINGS = {
     ("abort_mid_byte", "f767"): _V2_COUNT, ("abort_mid_byte", "l476"): _V2_COUNT,
     ("bus_error", "f767"): _V2_COUNT, ("bus_error", "l476"): _V2_COUNT,
-    ("slow_handler", "f405"): "STM32 v1: after the stretch timeout releases a received byte "
-                              "the model still has SCL held (BTF): the controller's STOP is refused",
-    ("soft_reset", "f405"): "STM32 v1: the finaliser's close during a BTF hold leaves SCL held",
 }
 
 CASES = []

@@ -85,11 +85,21 @@ static void v1_rx_take(v1_port_t *p, uint32_t sr1) {
     v1_set_ack(p, engine_peek_rx(e) != I2CT_RX_WILL_NACK);
 }
 
-/* Release a port hold (thread context, interrupts masked). */
-static void v1_rx_release_held(v1_port_t *p) {
+/* Release a port hold (thread context, interrupts masked).  timed_out: the
+ * byte has held the bus for the maximum stretch time already, so the engine's
+ * hold of it, if it starts one, is over at once (NACK, SEG_TIMEOUT, counted)
+ * instead of stretching for another max_stretch_us; and CR1.ACK is set again
+ * from what the engine decides, so the bus moves on. */
+static void v1_rx_release_held(v1_port_t *p, bool timed_out) {
     uint32_t sr1 = REG32(p->base + I2C1_SR1);
     p->rx_held = 0;
     v1_rx_take(p, sr1);
+    if (timed_out) {
+        /* The engine's hold, if it started one, began when the byte began
+         * to wait in DR: it is due now. */
+        engine_hold_began_at(p->engine, p->rx_held_since);
+        (void)engine_check_timeout(p->engine, stm32_now_us());
+    }
     if (sr1 & SR1_STOPF) {
         /* The STOP came while the byte waited: SR1 read, then the CR1 write
          * in v1_segment_over clears it. */
@@ -240,12 +250,12 @@ void i2ct_port_irq_restore(void *port, uint32_t state) {
     if (p->open && p->rx_held) {
         i2ct_engine_t *e = p->engine;
         if (!v1_rx_must_wait(e)) {
-            v1_rx_release_held(p);
+            v1_rx_release_held(p, false);
         } else if (e->max_stretch_us && e->hold == I2CT_HOLD_NONE
                    && (uint32_t)(stm32_now_us() - p->rx_held_since) >= e->max_stretch_us) {
-            /* Stretched long enough: the engine takes the byte over (and
-             * times its own hold); the bus moves on. */
-            v1_rx_release_held(p);
+            /* Stretched long enough: the engine takes the byte and times it
+             * out at once; the bus moves on. */
+            v1_rx_release_held(p, true);
         }
     }
     cortexm_irq_restore(state);

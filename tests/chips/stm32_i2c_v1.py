@@ -10,7 +10,10 @@ Facts modelled (RM0090, section 27), typed in independently of the C headers:
   leaves them; the other SR1 bits are read-only.
 - Reception: the ACK of a byte is CR1.ACK when the byte is clocked; RxNE
   after the ACK; a second byte while DR is unread goes to the shift register,
-  sets BTF and stretches SCL.  Address: ACKed by hardware only with PE=1,
+  sets BTF and stretches SCL after its ACK pulse.  The controller has its ACK
+  then, but cannot clock on or make a STOP until SCL is high again: the byte
+  step answers HOLD, and poll() gives the ACK once BTF is cleared (an SR1
+  read followed by a DR read).  Address: ACKed by hardware only with PE=1,
   CR1.ACK=1 and an OAR1 / OAR2(ENDUAL) match; ADDR stretches SCL.
 - Transmission: a DR write with the shift register empty moves the byte on
   at once; the next byte is wanted after the controller's ACK: with DR empty
@@ -218,13 +221,23 @@ class I2CV1:
     def _clock_in(self, byte):
         ack = bool(self.cr1 & ACKBIT)
         self.acks.append(ACK if ack else NACK)
+        self.outcome = ACK if ack else NACK
         if self.dr is None and not self.sr1 & RXNE:
             self.dr = byte
             self.sr1 |= RXNE
         else:
             self.shift = byte
             self.sr1 |= BTF
-        return ACK if ack else NACK
+        return self.outcome
+
+    def _clock_in_and_serve(self, byte):
+        result = self._clock_in(byte)
+        self.emu.service_interrupts()
+        if self.state == "rx" and self.sr1 & BTF:
+            # ACK pulse given, then SCL stretched (BTF): the controller waits
+            self.pending = ("btf",)
+            return HOLD
+        return result
 
     def write_byte(self, byte):
         if self.state != "rx":
@@ -232,9 +245,7 @@ class I2CV1:
         if self.sr1 & (ADDR | BTF):
             self.pending = ("w", byte & 0xFF)
             return self._settle()
-        result = self._clock_in(byte & 0xFF)
-        self.emu.service_interrupts()
-        return result
+        return self._clock_in_and_serve(byte & 0xFF)
 
     def read_byte(self):
         if self.state != "tx":
@@ -267,14 +278,17 @@ class I2CV1:
         if self.state == "idle":
             self.pending = None
             return NACK
+        if kind == "btf":
+            if self.sr1 & BTF:
+                return HOLD
+            self.pending = None
+            return self.outcome
         if kind == "w":
             if self.sr1 & (ADDR | BTF):
                 return HOLD
             byte = self.pending[1]
             self.pending = None
-            result = self._clock_in(byte)
-            self.emu.service_interrupts()
-            return result
+            return self._clock_in_and_serve(byte)
         if self.sr1 & (ADDR | BTF) or self.shift is None:
             return HOLD
         self.pending = None
