@@ -486,3 +486,28 @@ def test_v1_close_during_btf_hold_lets_scl_go():
     assert not m.stretched() and not m.enabled
     m = open_board(chip)
     assert m.address(0x40, False) == ACK
+
+
+@pytest.mark.parametrize("name", ["f767", "l476"])
+def test_v2_no_filler_outside_a_read_segment(name):
+    """A read ended by a bus error while the driver holds the byte request:
+    TXIS stays set in the block, but no segment wants a byte, so nothing is
+    loaded or counted; the next read counts exactly what it clocked."""
+    chip = Stm32Chip(name)
+    m = open_board(chip)
+    m.address(0x40, True)
+    assert m.read_byte() == HOLD
+    m.bus_error()
+    assert m.txdr is None                                 # no filler loaded for nobody
+    assert chip.call("i2ct_seg_close", 0) == 0
+    m.address(0x40, True)
+    chip.tx_put(0, b"\x01")
+    assert m.read_byte() == SENT | 1
+    m.controller_nack()
+    m.stop()
+    assert chip.call("i2ct_counter", 0, CNT_BYTES_OUT) == 1
+    assert chip.call("i2ct_counter", 0, 3) == 0           # FILLER
+    chip.emu.irq_log.clear()
+    m.address(0x40, False)                                # a write segment after it
+    m.stop()
+    assert chip.isr_counts("byte_out") == []

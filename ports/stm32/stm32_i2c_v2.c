@@ -10,9 +10,13 @@
  * long as Python needs.
  *
  * Transmission works from TXIS, which asks for the next byte as soon as
- * TXDR moved into the shift register, i.e. one byte ahead.  A byte loaded
- * that way and then cut off by the controller's NACK is taken back from the
- * engine's count (engine_on_tx_unloaded) and flushed.
+ * TXDR moved into the shift register (right after the controller's ACK of
+ * the byte before), i.e. one byte ahead.  A byte loaded that way and then
+ * cut off by the controller's NACK is taken back from the engine's count
+ * (engine_on_tx_unloaded) and flushed.  The byte in the shift register was
+ * counted sent when TXIS asked for the one behind it; when the controller
+ * ends the read inside it (STOP or bus error after an ACK) the engine has
+ * no way yet to take that count back: bytes_out is one too high then.
  *
  * The hardware ACKs any address OAR1/OAR2 match; with more than two
  * addresses OAR2 uses a mask, and the engine NACKs the data of the extra
@@ -28,12 +32,17 @@ typedef enum {
     HELD_TX,        /* TXIS pending: the controller waits for a byte */
 } v2_held_t;
 
-#define V2_CR1_RUN (CR1_PE | CR1_SBC | CR1_ADDRIE | CR1_NACKIE | CR1_STOPIE \
-    | CR1_TCIE | CR1_ERRIE | CR1_TXIE)
+/* CR1 between segments; a write segment adds TCIE (TCR), a read segment
+ * TXIE (TXIS), each masked again while that level flag holds SCL for Python.
+ * TXIE is off outside read segments: a TXIS left over from a read cut short
+ * (STOP or bus error under a held byte request) would otherwise be answered
+ * with a filler byte that no segment asked for, and counted at the next read. */
+#define V2_CR1_IDLE (CR1_PE | CR1_SBC | CR1_ADDRIE | CR1_NACKIE | CR1_STOPIE | CR1_ERRIE)
 
 typedef struct {
     i2ct_engine_t *engine;
     uint32_t base;
+    uint32_t cr1_run;           /* CR1 in the current segment, nothing held */
     uint8_t open;
     uint8_t held;
     uint8_t in_segment;
@@ -42,20 +51,15 @@ typedef struct {
 
 static v2_port_t ports[I2CT_MAX_TARGETS];
 
-static void v2_enable(v2_port_t *p, uint32_t bits, bool on) {
-    uint32_t cr1 = REG32(p->base + I2C2_CR1);
-    REG32(p->base + I2C2_CR1) = on ? (cr1 | bits) : (cr1 & ~bits);
-}
-
 static void v2_hold(v2_port_t *p, v2_held_t what) {
     /* TCR and TXIS are level flags: mask the one that holds. */
     p->held = (uint8_t)what;
-    v2_enable(p, what == HELD_RX ? CR1_TCIE : CR1_TXIE, false);
+    REG32(p->base + I2C2_CR1) = V2_CR1_IDLE;
 }
 
 static void v2_unhold(v2_port_t *p) {
     p->held = HELD_NONE;
-    v2_enable(p, CR1_TCIE | CR1_TXIE, true);
+    REG32(p->base + I2C2_CR1) = p->cr1_run;
 }
 
 static void v2_rx_answer(v2_port_t *p, bool ack) {
@@ -69,9 +73,11 @@ static void v2_flush_txdr(v2_port_t *p) {
 
 static void v2_segment_over(v2_port_t *p) {
     p->in_segment = 0;
+    p->held = HELD_NONE;
+    p->cr1_run = V2_CR1_IDLE;
+    REG32(p->base + I2C2_CR1) = V2_CR1_IDLE;
     REG32(p->base + I2C2_CR2) = 0;
     v2_flush_txdr(p);
-    v2_unhold(p);
 }
 
 static void v2_irq(v2_port_t *p) {
@@ -91,9 +97,8 @@ static void v2_irq(v2_port_t *p) {
         bool is_read = (isr & ISR_DIR) != 0;
         bool restart = p->in_segment != 0;
         p->in_segment = 1;
-        if (p->held != HELD_NONE) {
-            v2_unhold(p);
-        }
+        p->cr1_run = V2_CR1_IDLE | (is_read ? CR1_TXIE : CR1_TCIE);
+        v2_unhold(p);
         if (is_read) {
             REG32(base + I2C2_CR2) = 0;
             v2_flush_txdr(p);      /* TXDR may hold a byte of an earlier read */
@@ -261,6 +266,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
     p->base = p->hw.inst->base;
     p->held = HELD_NONE;
     p->in_segment = 0;
+    p->cr1_run = V2_CR1_IDLE;
 
     uint32_t base = p->base;
     REG32(base + I2C2_CR1) = 0;
@@ -290,7 +296,7 @@ int i2ct_port_open(int t, i2ct_engine_t *e, int scl, int sda, int flags) {
 
     stm32_hw_connect(&p->hw, target_handlers[t]);
     p->open = 1;
-    REG32(base + I2C2_CR1) = V2_CR1_RUN;
+    REG32(base + I2C2_CR1) = V2_CR1_IDLE;
     return 0;
 }
 
