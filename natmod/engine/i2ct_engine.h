@@ -152,6 +152,7 @@ typedef struct i2ct_engine {
     uint32_t rx_credit;             /* bytes still to ACK without asking */
     bool rx_hold_last;              /* hold the byte that takes the last credit */
     uint8_t tx_last_loaded;         /* what was loaded last and not yet ACK/NACKed */
+    uint8_t tx_in_shift;            /* one-ahead block: counted byte still on the wire */
 
     i2ct_hold_t hold;
     uint8_t held_byte;              /* I2CT_HOLD_RX: the byte waiting */
@@ -215,6 +216,13 @@ i2ct_rx_outlook_t engine_peek_rx(const i2ct_engine_t *e);
 /* The byte handed over by engine_on_byte_wanted() was never clocked out (a
  * block that loads one byte ahead flushed it): count it unsent. */
 void engine_on_tx_unloaded(i2ct_engine_t *e);
+/* engine_on_byte_wanted() for a block that loads one byte ahead and asks
+ * for the next byte when the one loaded last moves into its shift register
+ * (STM32 I2C v2 TXIS).  That byte is counted sent now, so that write() and
+ * tx_sent see it while the controller clocks it; if the segment then ends by
+ * STOP, repeated START or bus error before the controller ACKed or NACKed it,
+ * the count moves to TX_UNSENT (bytes_out / filler one less). */
+i2ct_decision_t engine_on_byte_wanted_ahead(i2ct_engine_t *e, uint8_t *byte_out);
 /* The hardware refused a written byte on its own (e.g. RP2's
  * IC_SLV_DATA_NACK_ONLY) without the engine seeing it: count the NACK. */
 void engine_on_byte_refused(i2ct_engine_t *e);

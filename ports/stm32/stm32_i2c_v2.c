@@ -128,7 +128,7 @@ static void v2_irq(v2_port_t *p) {
     }
     if ((isr & ISR_TXIS) && !(isr & ISR_NACKF) && p->held == HELD_NONE) {
         uint8_t byte;
-        i2ct_decision_t d = engine_on_byte_wanted(e, &byte);
+        i2ct_decision_t d = engine_on_byte_wanted_ahead(e, &byte);
         if (d == I2CT_HOLD) {
             v2_hold(p, HELD_TX);
             return;
