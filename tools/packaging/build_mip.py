@@ -48,10 +48,10 @@ CHIPS = {
     "samd21": ("armv6m", "i2ct_samd21.mpy"),
     "rp2040": ("armv6m", "i2ct_rp2040.mpy"),
     "rp2350": ("armv7emsp", "i2ct_rp2350.mpy"),
-    # one module per STM32 I2C block family (I2C v1: F4; v2: F7, L4), once
-    # natmod.mk builds them under these names
+    # one module per STM32 family (I2C v1: F4; v2: F7, L4); F7/H7 firmware
+    # is built for the double-precision FPU
     "stm32f4": ("armv7emsp", "i2ct_stm32f4.mpy"),
-    "stm32f7": ("armv7emsp", "i2ct_stm32f7.mpy"),
+    "stm32f7": ("armv7emdp", "i2ct_stm32f7.mpy"),
     "stm32l4": ("armv7emsp", "i2ct_stm32l4.mpy"),
 }
 HOST_NATIVE = ("x64", "i2ct_sim.mpy")
