@@ -6,8 +6,6 @@
 #                     directory per board (they cannot share one site-packages)
 #   make typecheck    mypy over our stubs, the examples and tests/typing/ per board
 #   make i2c-shim     build/host/libi2cshim.so: /dev/i2c-N for the real i2c-tools (LD_PRELOAD)
-#   make usermod-check  build upstream's unix port with natmod/ as a user C module and
-#                     python/ frozen (needs an upstream tree: MPY_SRC=/path/to/micropython)
 
 PYTHON ?= python3
 MIP_PORT ?= 8000
@@ -19,7 +17,7 @@ MIP_REF ?=
 MIP_VERSION ?= 0.1.0
 MIP_OUT ?= dist/mip
 
-.PHONY: package serve-mip stubs typecheck i2c-shim usermod-check
+.PHONY: package serve-mip stubs typecheck i2c-shim
 
 package: natmod
 	$(PYTHON) -m tools.packaging.build_mip --base-url "$(MIP_BASE_URL)" --out "$(MIP_OUT)" \
@@ -50,8 +48,3 @@ i2c-shim: build/host/libi2cshim.so
 build/host/libi2cshim.so: tools/packaging/i2cshim.c
 	@mkdir -p $(@D)
 	$(HOST_CC) -std=gnu99 -Wall -Wextra -Werror -O1 -g -fPIC -shared -o $@ $< -ldl
-
-# ---- user C module + frozen manifest, against an upstream tree ------------------
-MPY_SRC ?= /tmp/mpsrc
-usermod-check:
-	bash tools/packaging/usermod_check.sh "$(MPY_SRC)"
