@@ -337,13 +337,19 @@ class I2CPeripheral:
         waits forever, > 0 waits that many seconds then raises OSError(ETIMEDOUT)."""
         if not self._open:
             raise ValueError("I2CPeripheral is deinitialized")
-        if type(timeout) is not int and type(timeout) is not float:
+        # A comparison is the cheapest type check MicroPython has: anything
+        # but a number raises TypeError (bool is refused explicitly).
+        try:
+            negative = timeout < 0
+        except TypeError:
+            negative = None
+        if negative is None or timeout is True or timeout is False:
             raise TypeError("timeout must be a number of seconds, not %s" % _type_name(timeout))
         if self._current is not None:
             # The previous request is over once the program asks for the next.
             self._current.close()
         be = self._be
-        if timeout < 0:
+        if negative:
             be.step(self._t)
             return self._take_request()
         start = None
@@ -380,7 +386,7 @@ class I2CPeripheral:
             if v == E_NOENT:
                 return None
             _check_result(v, "request()")
-        r = I2CPeripheralRequest(self, v & 0x7F, bool(v & SEG_READ), bool(v & SEG_RESTART))
+        r = I2CPeripheralRequest(self, v & 0x7F, (v & SEG_READ) != 0, (v & SEG_RESTART) != 0)
         self._current = r
         return r
 
@@ -487,12 +493,13 @@ class I2CPeripheral:
 class I2CPeripheralRequest:
     """One addressed segment: START or repeated START, address, direction."""
 
+    _closed = False  # set on the instance by close()
+
     def __init__(self, peripheral, address, is_read, is_restart):
         self._p = peripheral
         self.address = address
         self.is_read = is_read
         self.is_restart = is_restart
-        self._closed = False
 
     def __enter__(self):
         return self
@@ -511,7 +518,7 @@ class I2CPeripheralRequest:
         the n-th byte unacknowledged until ack()."""
         if self._closed or not self._p._open:
             self._check()
-        if type(n) is not int:
+        if n.__class__ is not int:  # the cheapest exact check on MicroPython
             raise TypeError("n must be an int, not %s" % _type_name(n))
         if self.is_read:
             raise OSError(errno.EACCES, "read() on a read request: the controller reads, use write()")
@@ -550,7 +557,7 @@ class I2CPeripheralRequest:
         before it NACKed or ended the segment."""
         if self._closed or not self._p._open:
             self._check()
-        if type(buffer) is str:
+        if buffer.__class__ is str:
             raise TypeError("write() needs a bytes-like object, not str")
         if not self.is_read:
             raise OSError(errno.EACCES, "write() on a write request: the controller writes, use read()")
