@@ -259,7 +259,7 @@ typedef struct {
 #define ENTRY(name) {MPY_QI_##name, &f_##name},
 static const entry_t entries[] = { ALL_FUNCS(ENTRY) };
 
-mpy_obj_t mpy_init(mpy_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mpy_obj_t *args) {
+__attribute__((externally_visible)) mpy_obj_t mpy_init(mpy_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mpy_obj_t *args) {
     (void)n_args;
     (void)n_kw;
     (void)args;

@@ -57,19 +57,35 @@ natmod_have_cc = $(shell command -v $(NATMOD_CC_$(1)) 2>/dev/null)
 NATMOD_CORE_SRC := natmod/engine/i2ct_engine.c natmod/i2ct_glue.c natmod/mpy_module.c natmod/abi/i2ct_mpy_mem.c
 
 # ---- modules: arch, port name, port sources, port defines ------------------------
+# Each module is compiled as one translation unit: a generated file that
+# #includes every source, built with -fwhole-program (only mpy_init, marked
+# externally_visible, stays global).  The compiler then sees the whole
+# module: the glue's one-line functions and single-caller engine functions
+# inline, unused code goes.  Measured against one object per source:
+# ~1000 bytes less per chip module, and 8-15 % fewer ISR instructions per
+# byte.  (LTO with `gcc -flto -r` saved only ~200 bytes: a relocatable link
+# keeps every global symbol.)  Sources therefore must not define two file-
+# static names alike; the compiler says so if they do.
 NATMOD_MODULES :=
+NATMOD_UNITY_FLAGS := -fwhole-program
 
 # $(1)=arch $(2)=port name $(3)=port sources $(4)=defines
 define NATMOD_MODULE
 NATMOD_MODULES += $(1)/$(2)
 NATMOD_MPY_$(1)_$(2) := $(NATMOD_DIST)/$(1)_$(NATMOD_MPY_VERSION)/i2ct_$(2).mpy
-NATMOD_OBJ_$(1)_$(2) := $$(patsubst %.c,$(NATMOD_BUILD)/$(1)/$(2)/%.o,$(NATMOD_CORE_SRC) $(3))
+NATMOD_UNITY_$(1)_$(2) := $(NATMOD_BUILD)/$(1)/$(2)/i2ct_$(2)_module.c
+NATMOD_OBJ_$(1)_$(2) := $(NATMOD_BUILD)/$(1)/$(2)/i2ct_$(2)_module.o
 NATMOD_OUTPUTS_$(1) += $$(NATMOD_MPY_$(1)_$(2))
 
-$(NATMOD_BUILD)/$(1)/$(2)/%.o: %.c
+# the list of sources is the file's content: rewritten only when it changes
+$$(NATMOD_UNITY_$(1)_$(2)): $(lastword $(MAKEFILE_LIST)) FORCE
 	@mkdir -p $$(@D)
+	@printf '#include "%s"\n' $(NATMOD_CORE_SRC) $(3) > $$@.tmp
+	@if cmp -s $$@.tmp $$@; then rm $$@.tmp; else mv $$@.tmp $$@; fi
+
+$$(NATMOD_OBJ_$(1)_$(2)): $$(NATMOD_UNITY_$(1)_$(2))
 	$$(call natmod_require_cc,$(1))
-	$(NATMOD_CC_$(1)) $(NATMOD_CFLAGS) $(NATMOD_ARCH_CFLAGS_$(1)) $(4) -c $$< -o $$@
+	$(NATMOD_CC_$(1)) $(NATMOD_CFLAGS) $(NATMOD_UNITY_FLAGS) $(NATMOD_ARCH_CFLAGS_$(1)) $(4) -c $$< -o $$@
 
 $$(NATMOD_MPY_$(1)_$(2)): $$(NATMOD_OBJ_$(1)_$(2)) $(wildcard tools/mpytool/*.py)
 	@mkdir -p $$(@D)
@@ -107,7 +123,8 @@ endif
 # Architectures no port covers yet: the null port, as a toolchain check.
 $(foreach a,$(NATMOD_ARCHES),$(if $(NATMOD_OUTPUTS_$(a)),,$(eval $(call NATMOD_MODULE,$(a),null,tests/natmod_fixtures/null_port.c,))))
 
-.PHONY: natmod $(addprefix natmod-,$(NATMOD_ARCHES))
+.PHONY: natmod $(addprefix natmod-,$(NATMOD_ARCHES)) FORCE
+FORCE:
 $(foreach a,$(NATMOD_ARCHES),$(eval natmod-$(a): $$(NATMOD_OUTPUTS_$(a))))
 
 # Every architecture whose compiler is installed; a clear note for the others.
