@@ -2,8 +2,9 @@
 SERCOM I2CS register model, with the real engine and glue compiled in."""
 import pytest
 
+from tests.chips import measure
 from tests.chips.build import armv6m_violations
-from tests.chips.samd import CHIPS, SamdChip, build, pin
+from tests.chips.samd import BOARD, CHIPS, SamdChip, build, pin
 from tests.chips.sercom_i2cs import ACK, HOLD, NACK, SENT, ModelError
 
 EPIN, EBUSY, EINST, ESTATE = -20, -21, -23, -24
@@ -14,19 +15,9 @@ CNT_ADDR_NACKS, CNT_REG_WRITES = 10, 11
 OPEN_SMBUS = 1
 CFG_MAX_STRETCH_US = 0
 
-# board I2C pins: Feather M4 / ItsyBitsy M4 (SERCOM2, mux C) and Feather M0 (SERCOM3, mux C)
-BOARD = {"samd51": ("PA13", "PA12", 2), "samd21": ("PA23", "PA22", 3)}
-
-
 @pytest.fixture(params=["samd51", "samd21"])
 def chip(request):
     return SamdChip(request.param)
-
-
-def open_board(chip, addresses=(0x40,), flags=0):
-    scl, sda, n = BOARD[chip.chip]
-    assert chip.open(0, pin(scl), pin(sda), list(addresses), flags) == 0
-    return chip.sercoms[n]
 
 
 def test_armv6m_build_has_no_thumb2():
@@ -59,7 +50,7 @@ def test_open_sets_up_and_close_undoes_everything(chip):
     c = chip.cfg
     scl, sda, n = BOARD[chip.chip]
     before_port = bytes(chip.port.mem)
-    s = open_board(chip)
+    s = chip.open_board()
     assert s.enabled and s.ctrla & (1 << 27) == 0      # SCLSM=0: hold before each ACK
     assert chip.apb_on(n)
     assert chip.gclk_channel(c["gclk_core"][n]) & (0x40 if chip.chip == "samd51" else 0x4000)
@@ -137,12 +128,12 @@ def test_open_refuses_a_sercom_in_use(chip):
 
 def test_second_target_on_the_same_sercom_is_busy(chip):
     scl, sda, _ = BOARD[chip.chip]
-    open_board(chip)
+    chip.open_board()
     assert chip.open(1, pin(scl), pin(sda), [0x50]) == EBUSY
 
 
 def test_two_addresses_match_and_others_are_nacked_by_hardware(chip):
-    s = open_board(chip, (0x40, 0x41))
+    s = chip.open_board((0x40, 0x41))
     assert s.ctrlb >> 14 & 3 == 1                     # two-address mode
     assert s.address(0x41, False) == ACK
     s.stop()
@@ -155,7 +146,7 @@ def test_two_addresses_match_and_others_are_nacked_by_hardware(chip):
 
 
 def test_more_addresses_use_a_mask_and_the_engine_nacks_extras(chip):
-    s = open_board(chip, (0x20, 0x22, 0x31))
+    s = chip.open_board((0x20, 0x22, 0x31))
     assert s.matches(0x30)                            # the mask covers it...
     assert s.address(0x30, False) == NACK             # ...the engine refuses it
     assert chip.call("i2ct_counter", 0, CNT_ADDR_NACKS) == 1
@@ -167,7 +158,7 @@ def test_more_addresses_use_a_mask_and_the_engine_nacks_extras(chip):
 
 
 def test_write_bytes_wait_for_credit(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     assert s.address(0x40, False) == ACK
     assert s.write_byte(0x11) == HOLD                 # Python has not asked yet
     assert s.poll() == HOLD
@@ -183,7 +174,7 @@ def test_write_bytes_wait_for_credit(chip):
 
 
 def test_per_byte_nack(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     s.address(0x40, False)
     assert chip.call("i2ct_rx_want", 0, 2, 0) == 0    # read(2, ack=False)
     assert s.write_byte(0xA0) == ACK
@@ -198,7 +189,7 @@ def test_per_byte_nack(chip):
 
 
 def test_read_waits_for_python_then_controller_nack(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     assert s.address(0x40, True) == ACK
     assert s.read_byte() == HOLD                      # nothing written by Python yet
     assert chip.call("i2ct_request", 0) & SEG_READ
@@ -213,7 +204,7 @@ def test_read_waits_for_python_then_controller_nack(chip):
 
 
 def test_closed_read_segment_sends_filler(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     s.address(0x40, True)
     assert s.read_byte() == HOLD
     chip.call("i2ct_seg_close", 0)
@@ -222,7 +213,7 @@ def test_closed_read_segment_sends_filler(chip):
 
 
 def test_register_mode_is_served_in_the_interrupt(chip):
-    s = open_board(chip, (0x50,))
+    s = chip.open_board((0x50,))
     mem, r = chip.set_regmap(0, 0x50, 16)
     assert r == 0
     chip.emu.write(mem, bytes(range(0x80, 0x90)))
@@ -244,7 +235,7 @@ def test_register_mode_is_served_in_the_interrupt(chip):
 
 
 def test_stop_mid_write_and_restart_read(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     s.address(0x40, False)
     chip.call("i2ct_rx_want", 0, -1, 1)
     s.write_byte(1)
@@ -263,7 +254,7 @@ def test_stop_mid_write_and_restart_read(chip):
 
 
 def test_smbus_low_timeout_takes_the_bus_error_path(chip):
-    s = open_board(chip, flags=OPEN_SMBUS)
+    s = chip.open_board(flags=OPEN_SMBUS)
     assert s.ctrla & (1 << 30) and s.ctrla & (1 << 23)   # LOWTOUTEN, SEXTTOEN
     assert chip.gclk_channel(chip.cfg["gclk_slow"])
     s.address(0x40, False)
@@ -276,7 +267,7 @@ def test_smbus_low_timeout_takes_the_bus_error_path(chip):
 
 
 def test_without_smbus_there_is_no_hardware_timeout(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     s.address(0x40, False)
     s.write_byte(0x99)
     assert not s.low_timeout()
@@ -284,7 +275,7 @@ def test_without_smbus_there_is_no_hardware_timeout(chip):
 
 
 def test_engine_stretch_limit_releases_with_nack(chip):
-    s = open_board(chip)
+    s = chip.open_board()
     assert chip.call("i2ct_configure", 0, CFG_MAX_STRETCH_US, 25000) == 0
     chip.clock.now = 0xFFFFF000                        # across the 32-bit wrap
     s.address(0x40, False)
@@ -302,7 +293,7 @@ def test_engine_stretch_limit_releases_with_nack(chip):
 def test_vector_table_shared_by_two_targets_and_restored(chip):
     scl, sda, n = BOARD[chip.chip]
     other = {"samd51": ("PA09", "PA08", 0), "samd21": ("PA09", "PA08", 0)}[chip.chip]
-    open_board(chip)
+    chip.open_board()
     vtor = chip.emu.scs.vtor
     assert chip.open(1, pin(other[0]), pin(other[1]), [0x60]) == 0
     assert chip.emu.scs.vtor == vtor                  # one copy for both
@@ -322,7 +313,7 @@ def test_vector_table_already_in_ram_is_patched_in_place(chip):
         chip.emu.write32(ram_table + 4 * i, v)
     chip.emu.scs.vtor = ram_table
     _, _, n = BOARD[chip.chip]
-    open_board(chip)
+    chip.open_board()
     irq0 = chip.cfg["irq0"](n)
     assert chip.emu.scs.vtor == ram_table
     assert chip.emu.read32(ram_table + 4 * (16 + irq0)) != chip.firmware_vectors[16 + irq0]
@@ -334,70 +325,14 @@ def test_vector_table_already_in_ram_is_patched_in_place(chip):
 
 def test_model_rejects_misuse():
     chip = SamdChip("samd51")
-    s = open_board(chip)
+    s = chip.open_board()
     with pytest.raises(ModelError):
         s.write_byte(1)                               # not addressed
 
 
-def _per_byte(chip, reason, bytes_moved):
-    counts = chip.isr_counts(reason)
-    assert len(counts) == bytes_moved
-    return sum(counts) / len(counts), max(counts)
-
-
-def measure(chip_name):
-    """Instructions per data byte (ISR only), register and request mode."""
-    chip = SamdChip(chip_name)
-    scl, sda, n = BOARD[chip_name]
-    assert chip.open(0, pin(scl), pin(sda), [0x40, 0x50]) == 0
-    s = chip.sercoms[n]
-    mem, _ = chip.set_regmap(0, 0x50, 64)
-    out = {}
-    # register mode: index + 16 writes, then 16 reads
-    chip.emu.irq_log.clear()
-    s.address(0x50, False)
-    for b in [0] + list(range(16)):
-        assert s.write_byte(b) == ACK
-    s.address(0x50, True, restart=True)
-    for _ in range(16):
-        assert s.read_byte() & SENT
-    s.controller_nack()
-    s.stop()
-    out["reg_in"] = _per_byte(chip, "byte_in", 17)
-    out["reg_out"] = _per_byte(chip, "byte_out", 16)
-    out["worst"] = max(n for _, n, _ in chip.emu.irq_log)
-    # request mode with credit granted up front (no holds)
-    chip.emu.irq_log.clear()
-    s.address(0x40, False)
-    chip.call("i2ct_rx_want", 0, 16, 1)
-    for b in range(16):
-        assert s.write_byte(b) == ACK
-    s.stop()
-    chip.call("i2ct_seg_close", 0)
-    s.address(0x40, True)
-    assert s.read_byte() == HOLD
-    chip.tx_put(0, bytes(range(16)))
-    assert s.poll() & SENT
-    for _ in range(15):
-        assert s.read_byte() & SENT
-    s.controller_nack()
-    s.stop()
-    out["req_in"] = _per_byte(chip, "byte_in", 16)
-    out["req_out"] = _per_byte(chip, "byte_out", 16)
-    out["worst"] = max([out["worst"]] + [n for _, n, _ in chip.emu.irq_log])
-    return out
-
-
 @pytest.mark.parametrize("chip_name", ["samd51", "samd21"])
 def test_instructions_per_byte(chip_name, capsys):
-    m = measure(chip_name)
-    mhz = CHIPS[chip_name]["mhz"]
+    m = measure.isr_per_byte(SamdChip(chip_name))
     with capsys.disabled():
-        print("\n%s ISR instructions per byte (avg/max): register in %.0f/%d out %.0f/%d, "
-              "request in %.0f/%d out %.0f/%d; worst entry %d (%.2f us at %d MHz, 1 instr/cycle)"
-              % ((chip_name, m["reg_in"][0], m["reg_in"][1], m["reg_out"][0], m["reg_out"][1],
-                  m["req_in"][0], m["req_in"][1], m["req_out"][0], m["req_out"][1],
-                  m["worst"], m["worst"] / mhz, mhz)))
-    # sanity bounds: a short bounded handler (Fm+ leaves 9 us per byte)
-    for key in ("reg_in", "reg_out", "req_in", "req_out"):
-        assert m[key][1] < 400
+        print(measure.report(chip_name, m, CHIPS[chip_name]["mhz"]))
+    measure.assert_bounded(m)

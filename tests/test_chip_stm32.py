@@ -2,7 +2,8 @@
 against the register models, with the real engine and glue compiled in."""
 import pytest
 
-from tests.chips.stm32 import CHIPS, Stm32Chip, pin
+from tests.chips import measure
+from tests.chips.stm32 import BOARD, CHIPS, Stm32Chip, pin
 from tests.chips.stm32_i2c_v1 import ModelError as V1ModelError
 
 ACK, NACK, HOLD, SENT = 0, 1, 2, 0x100
@@ -12,8 +13,6 @@ SEG_ACK_WAIT, SEG_CTRL_NACK, SEG_TIMEOUT, SEG_BUS_ERROR = 0x2000, 0x4000, 0x8000
 CNT_BYTES_IN, CNT_BYTES_OUT, CNT_NACKS, CNT_TX_UNSENT, CNT_BUS_ERRORS, CNT_REG_WRITES = 0, 1, 2, 8, 5, 11
 CFG_MAX_STRETCH_US = 0
 
-# Pyboard v1.x X9/X10 = PB6/PB7 (I2C1); Pyboard D X9/X10 = PB8/PB9 (I2C1); NUCLEO-L476 D15/D14 = PB8/PB9
-BOARD = {"f405": ("PB6", "PB7", 0), "f767": ("PB8", "PB9", 0), "l476": ("PB8", "PB9", 0)}
 OTHER = {"f405": ("PB10", "PB11", 1), "f767": ("PB10", "PB11", 1), "l476": ("PB10", "PB11", 1)}
 
 
@@ -24,12 +23,6 @@ def chip(request):
 
 def gen(chip):
     return chip.cfg["gen"]
-
-
-def open_board(chip, addresses=(0x40,), flags=0):
-    scl, sda, n = BOARD[chip.chip]
-    assert chip.open(0, pin(scl), pin(sda), list(addresses), flags) == 0
-    return chip.i2c[n]
 
 
 def test_port_id(chip):
@@ -50,7 +43,7 @@ def test_open_refuses_bad_slots_and_pins(chip):
 
 def test_open_sets_up_and_close_undoes_everything(chip):
     scl, sda, n = BOARD[chip.chip]
-    m = open_board(chip)
+    m = chip.open_board()
     assert m.enabled and chip.clock_on(n)
     assert chip.gpio_clock_on(1)                       # GPIOB
     for p in (scl, sda):
@@ -93,13 +86,13 @@ def test_open_refuses_an_instance_in_use(chip):
 def test_clock_on_but_disabled_is_taken_and_left_on(chip):
     scl, sda, n = BOARD[chip.chip]
     chip.set_clock(n, True)
-    open_board(chip)
+    chip.open_board()
     chip.close(0)
     assert chip.clock_on(n)
 
 
 def test_two_addresses(chip):
-    m = open_board(chip, (0x40, 0x52))
+    m = chip.open_board((0x40, 0x52))
     for a in (0x52, 0x40):
         assert m.address(a, False) == ACK
         assert chip.call("i2ct_request", 0) & 0xFF == a
@@ -112,7 +105,7 @@ def test_v1_refuses_three_addresses_v2_masks_them():
     chip = Stm32Chip("f405")
     assert chip.open(0, pin("PB6"), pin("PB7"), [0x20, 0x21, 0x22]) == EADDR
     chip = Stm32Chip("f767")
-    m = open_board(chip, (0x50, 0x20, 0x21, 0x22))
+    m = chip.open_board((0x50, 0x20, 0x21, 0x22))
     assert m.oar2 >> 8 & 7 == 2                          # OA2 0x20 with two bits masked
     assert m.address(0x23, False) == ACK                 # let in by the mask...
     assert m.write_byte(0x00) == NACK                    # ...and refused by the engine
@@ -124,7 +117,7 @@ def test_v1_refuses_three_addresses_v2_masks_them():
 
 
 def test_write_segment_waits_for_credit(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     assert m.address(0x40, False) == ACK
     if gen(chip) == 2:
         assert m.write_byte(0x11) == HOLD                # held before its ACK
@@ -152,7 +145,7 @@ def test_write_segment_waits_for_credit(chip):
 
 
 def test_write_then_stop_before_python_asks_loses_nothing(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     first = m.write_byte(0x61)
     if gen(chip) == 2:
@@ -172,7 +165,7 @@ def test_write_then_stop_before_python_asks_loses_nothing(chip):
 
 
 def test_per_byte_nack(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     if gen(chip) == 2:
         assert m.write_byte(0xA0) == HOLD
@@ -197,7 +190,7 @@ def test_per_byte_nack(chip):
 
 
 def test_read_held_until_python_writes_then_controller_nack(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     assert m.address(0x40, True) == ACK
     assert m.read_byte() == HOLD
     assert chip.call("i2ct_request", 0) & SEG_READ
@@ -213,7 +206,7 @@ def test_read_held_until_python_writes_then_controller_nack(chip):
 
 
 def test_closed_read_sends_filler(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, True)
     assert m.read_byte() == HOLD
     chip.call("i2ct_seg_close", 0)
@@ -224,7 +217,7 @@ def test_closed_read_sends_filler(chip):
 
 
 def test_register_mode_served_in_the_interrupt(chip):
-    m = open_board(chip, (0x50,))
+    m = chip.open_board((0x50,))
     mem, r = chip.set_regmap(0, 0x50, 16)
     assert r == 0
     chip.emu.write(mem, bytes(range(0x80, 0x90)))
@@ -242,7 +235,7 @@ def test_register_mode_served_in_the_interrupt(chip):
 
 
 def test_register_mode_readonly_byte_is_nacked(chip):
-    m = open_board(chip, (0x50,))
+    m = chip.open_board((0x50,))
     chip.set_regmap(0, 0x50, 16)
     assert chip.call("i2ct_set_readonly", 0, 0x50, 0, 2, 4) == 0
     m.address(0x50, False)
@@ -253,7 +246,7 @@ def test_register_mode_readonly_byte_is_nacked(chip):
 
 
 def test_restart_flag_and_stop_mid_write(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     chip.call("i2ct_rx_want", 0, -1, 1)
     r = m.write_byte(1)
@@ -276,7 +269,7 @@ def test_restart_flag_and_stop_mid_write(chip):
 
 
 def test_bus_error_ends_the_segment_and_recovers(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     chip.call("i2ct_rx_want", 0, -1, 1)
     r = m.write_byte(0x99)
@@ -291,14 +284,14 @@ def test_bus_error_ends_the_segment_and_recovers(chip):
 
 
 def test_arbitration_loss_counts_as_bus_error(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, True)
     m.bus_error(1 << 9)                                   # ARLO: same bit on both generations
     assert chip.call("i2ct_status", 0) & SEG_BUS_ERROR
 
 
 def test_stretch_limit_releases(chip):
-    m = open_board(chip)
+    m = chip.open_board()
     assert chip.call("i2ct_configure", 0, CFG_MAX_STRETCH_US, 25000) == 0
     m.address(0x40, False)
     if gen(chip) == 2:
@@ -319,7 +312,7 @@ def test_stretch_limit_releases(chip):
 
 def test_v2_preloaded_byte_cut_by_nack_is_not_counted():
     chip = Stm32Chip("f767")
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, True)
     chip.tx_put(0, b"\x01\x02\x03")
     assert m.read_byte() == SENT | 1                      # byte 2 is loaded behind it
@@ -332,7 +325,7 @@ def test_v2_preloaded_byte_cut_by_nack_is_not_counted():
 
 def test_smbus_flag_sets_the_v2_timeout():
     chip = Stm32Chip("l476")
-    m = open_board(chip, flags=1)
+    m = chip.open_board(flags=1)
     assert m.timeoutr & (1 << 15)
     assert m.timeoutr & 0xFFF == 80000 * 25 // 2048 - 1
     m.bus_error(1 << 12)                                  # TIMEOUT
@@ -342,7 +335,7 @@ def test_smbus_flag_sets_the_v2_timeout():
 def test_vectors_shared_by_two_targets_and_restored(chip):
     scl, sda, n = BOARD[chip.chip]
     oscl, osda, on = OTHER[chip.chip]
-    open_board(chip)
+    chip.open_board()
     vtor = chip.emu.scs.vtor
     assert chip.open(1, pin(oscl), pin(osda), [0x60]) == 0
     assert chip.emu.scs.vtor == vtor
@@ -358,13 +351,13 @@ def test_vectors_shared_by_two_targets_and_restored(chip):
 
 def test_same_instance_twice_is_busy(chip):
     scl, sda, _ = BOARD[chip.chip]
-    open_board(chip)
+    chip.open_board()
     assert chip.open(1, pin(scl), pin(sda), [0x50]) == EBUSY
 
 
 def test_v1_model_rejects_stop_while_stretched():
     chip = Stm32Chip("f405")
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     m.write_byte(1)
     m.write_byte(2)
@@ -372,62 +365,13 @@ def test_v1_model_rejects_stop_while_stretched():
         m.stop()
 
 
-def _per_byte(chip, reason, n):
-    counts = chip.isr_counts(reason)
-    assert len(counts) >= n
-    return sum(counts) / len(counts), max(counts)
-
-
-def measure(name):
-    chip = Stm32Chip(name)
-    m = open_board(chip, (0x40, 0x50))
-    mem, _ = chip.set_regmap(0, 0x50, 64)
-    out = {}
-    chip.emu.irq_log.clear()
-    m.address(0x50, False)
-    for b in [0] + list(range(16)):
-        assert m.write_byte(b) == ACK
-    m.address(0x50, True, restart=True)
-    for _ in range(16):
-        assert m.read_byte() & SENT
-    m.controller_nack()
-    m.stop()
-    out["reg_in"] = _per_byte(chip, "byte_in", 17)
-    out["reg_out"] = _per_byte(chip, "byte_out", 15)
-    out["worst"] = max(n for _, n, _ in chip.emu.irq_log)
-    chip.emu.irq_log.clear()
-    m.address(0x40, False)
-    chip.call("i2ct_rx_want", 0, 16, 1)
-    for b in range(16):
-        assert m.write_byte(b) == ACK
-    m.stop()
-    chip.call("i2ct_seg_close", 0)
-    m.address(0x40, True)
-    assert m.read_byte() == HOLD
-    chip.tx_put(0, bytes(range(16)))
-    assert m.poll() & SENT
-    for _ in range(15):
-        assert m.read_byte() & SENT
-    m.controller_nack()
-    m.stop()
-    out["req_in"] = _per_byte(chip, "byte_in", 16)
-    out["req_out"] = _per_byte(chip, "byte_out", 15)
-    out["worst"] = max([out["worst"]] + [n for _, n, _ in chip.emu.irq_log])
-    return out
-
-
 @pytest.mark.parametrize("name", sorted(CHIPS))
 def test_instructions_per_byte(name, capsys):
-    m = measure(name)
-    mhz = CHIPS[name]["mhz"]
+    # v1 loads the first byte out at the address, v2 one byte ahead: at least N - 1 entries
+    m = measure.isr_per_byte(Stm32Chip(name), out_entries=(15, 15), at_least=True)
     with capsys.disabled():
-        print("\n%s ISR instructions per byte (avg/max): register in %.0f/%d out %.0f/%d, "
-              "request in %.0f/%d out %.0f/%d; worst entry %d (%.2f us at %d MHz, 1 instr/cycle)"
-              % (name, m["reg_in"][0], m["reg_in"][1], m["reg_out"][0], m["reg_out"][1],
-                 m["req_in"][0], m["req_in"][1], m["req_out"][0], m["req_out"][1],
-                 m["worst"], m["worst"] / mhz, mhz))
-    for key in ("reg_in", "reg_out", "req_in", "req_out"):
-        assert m[key][1] < 400
+        print(measure.report(name, m, CHIPS[name]["mhz"]))
+    measure.assert_bounded(m)
 
 
 def test_v1_btf_stretch_is_a_hold_for_the_controller():
@@ -435,7 +379,7 @@ def test_v1_btf_stretch_is_a_hold_for_the_controller():
     register; a stretching controller waits there, so its STOP comes only
     once the driver read DR."""
     chip = Stm32Chip("f405")
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     assert m.write_byte(1) == ACK                        # waits in DR: no credit yet
     assert m.write_byte(2) == HOLD                       # ACKed, then BTF
@@ -452,7 +396,7 @@ def test_v1_port_hold_timeout_frees_the_bus_at_once():
     engine times it out at once (no second max_stretch_us of its own), the
     STOP is taken and the next address is ACKed (CR1.ACK is 1 again)."""
     chip = Stm32Chip("f405")
-    m = open_board(chip)
+    m = chip.open_board()
     assert chip.call("i2ct_configure", 0, CFG_MAX_STRETCH_US, 2000) == 0
     chip.set_us(1000)
     m.address(0x40, False)
@@ -478,13 +422,13 @@ def test_v1_close_during_btf_hold_lets_scl_go():
     """close() (soft reset, deinit) while BTF holds SCL: SWRST puts the block
     in reset, which releases the lines (RM0090 I2C_CR1.SWRST)."""
     chip = Stm32Chip("f405")
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, False)
     m.write_byte(1)
     assert m.write_byte(2) == HOLD and m.stretched()
     assert chip.close(0) == 0
     assert not m.stretched() and not m.enabled
-    m = open_board(chip)
+    m = chip.open_board()
     assert m.address(0x40, False) == ACK
 
 
@@ -494,7 +438,7 @@ def test_v2_no_filler_outside_a_read_segment(name):
     TXIS stays set in the block, but no segment wants a byte, so nothing is
     loaded or counted; the next read counts exactly what it clocked."""
     chip = Stm32Chip(name)
-    m = open_board(chip)
+    m = chip.open_board()
     m.address(0x40, True)
     assert m.read_byte() == HOLD
     m.bus_error()

@@ -10,8 +10,9 @@ M33 executes.
 """
 import os
 
-from .armemu import CortexM, EmuError
-from .build import REPO, build_elf
+from .armemu import EmuError
+from .build import REPO
+from .chip import EmulatedChip, build_chip
 from .rp2_dw_i2c import DwApbI2c
 
 CHIPS = {
@@ -35,6 +36,8 @@ XIP_FLASH = (0x10000000, 0x100000)
 FLASH_VECTORS = 0x10000100          # after the RP2040's 256-byte boot stage 2
 FIRMWARE_HANDLER_BASE = 0x10001000  # fake firmware handlers: "b ." loops
 RAM_VECTORS = 0x20000000            # where the SDK keeps its RAM copy
+
+BOARD = {"rp2040": (5, 4, 0), "rp2350": (5, 4, 0)}   # Pico I2C0: GPIO 5 (SCL) / 4 (SDA)
 
 
 class Resets:
@@ -111,48 +114,33 @@ class Timer:
         raise EmuError("TIMER write 0x%x" % off)
 
 
-def sources():
-    return [os.path.join(REPO, "ports", "rp2", "rp2_i2ct.c"),
-            os.path.join(REPO, "ports", "cortexm", "cortexm_irq.c"),
-            os.path.join(REPO, "natmod", "engine", "i2ct_engine.c"),
-            os.path.join(REPO, "natmod", "i2ct_glue.c")]
-
-
 def build(chip):
-    c = CHIPS[chip]
-    return build_elf("i2ct_" + chip, sources(), c["arch"], defines=[c["define"]],
-                     base=c["code_base"])
+    return build_chip(chip, CHIPS[chip], [os.path.join(REPO, "ports", "rp2", "rp2_i2ct.c")],
+                      CHIPS[chip]["code_base"])
 
 
-class Rp2Chip:
-    """One emulated chip with the driver loaded; target slot calls go through the glue.
+class Rp2Chip(EmulatedChip):
+    """One emulated RP2040 / RP2350 with the driver loaded.
 
     vectors="ram": VTOR points at a RAM table (what MicroPython runs with);
     "flash": VTOR points at the table in XIP flash (the driver must copy it)."""
 
+    BOARD = BOARD
+
     def __init__(self, chip, vectors="ram"):
-        c = self.cfg = CHIPS[chip]
-        self.chip = chip
-        self.emu = CortexM(build(chip), cpu=c["cpu"], flash=XIP_FLASH, ram=c["ram"])
-        self.firmware_vectors = [c["ram"][0] + c["ram"][1]] + [
-            (FIRMWARE_HANDLER_BASE + 4 * i) | 1 for i in range(1, c["n_vectors"])]
-        for i in range(c["n_vectors"]):
-            self.emu.write(FIRMWARE_HANDLER_BASE + 4 * i, b"\xfe\xe7\x00\xbf")  # b . ; nop
+        c = CHIPS[chip]
         self.vector_base = RAM_VECTORS if vectors == "ram" else FLASH_VECTORS
-        for i, v in enumerate(self.firmware_vectors):
-            self.emu.write32(self.vector_base + 4 * i, v)
-        self.emu.scs.vtor = self.vector_base
+        super().__init__(chip, c, build(chip), XIP_FLASH, c["ram"],
+                         FIRMWARE_HANDLER_BASE, vector_table=self.vector_base)
         held = sum(1 << b for b in c["reset_bits"])
         self.resets = Resets(held)
         self.emu.add_device(c["resets"], 0x4000, self.resets)
-        self.i2c = []
+        self.i2c = self.blocks = []
         for n, base in enumerate(c["i2c"]):
             bit = c["reset_bits"][n]
             m = DwApbI2c(c["irqs"][n], in_reset=lambda bit=bit: self.resets.held(bit))
-            m.emu = self.emu
             self.resets.on_reset[bit] = m.reset
-            self.emu.add_device(base, 0x100, m)
-            self.i2c.append(m)
+            self.i2c.append(self.attach(base, 0x100, m))
         self.io = WordRegisters("IO_BANK0", 0x200,
                                 {4 + 8 * g: 0x1F for g in range(c["n_gpio"])})
         self.io.regs.update({8 * g: 0 for g in range(c["n_gpio"])})   # GPIOn_STATUS
@@ -163,29 +151,9 @@ class Rp2Chip:
         self.clock = Timer()
         self.emu.add_device(c["timer"], 0x100, self.clock)
 
-    # ---- glue -----------------------------------------------------------------
-    def call(self, name, *args, **kw):
-        return self.emu.call(name, *args, **kw)
-
-    def open(self, t, scl, sda, addresses, flags=0):
-        return self.call("i2ct_open", t, scl, sda, bytes(addresses), len(addresses), flags)
-
-    def close(self, t):
-        return self.call("i2ct_close", t)
-
-    def rx_take(self, t, n):
-        self.emu.scratch_next = self.emu.scratch_base
-        addr = self.emu.alloc(max(n, 1))
-        got = self.emu.call("i2ct_rx_take", t, addr, n)
-        return got if got < 0 else self.emu.read(addr, got)
-
-    def tx_put(self, t, data):
-        return self.call("i2ct_tx_put", t, bytes(data), len(data))
-
-    def set_regmap(self, t, address, size, flags=0, at=None):
-        """Register memory lives in emulated RAM (Python owns it on a board)."""
-        addr = at if at is not None else self.emu.scratch_base - 0x400
-        return addr, self.call("i2ct_set_regmap", t, address, addr, size, flags)
+    @staticmethod
+    def pin(gpio):
+        return gpio                     # GPIO numbers are the pin numbers
 
     # ---- chip state helpers ---------------------------------------------------------
     def funcsel(self, gpio):
@@ -193,6 +161,3 @@ class Rp2Chip:
 
     def pad(self, gpio):
         return self.pads.regs[4 + 4 * gpio]
-
-    def isr_counts(self, reason):
-        return [n for _, n, why in self.emu.irq_log if why == reason]

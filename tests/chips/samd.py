@@ -8,8 +8,9 @@ wrong one) and the run fails.
 """
 import os
 
-from .armemu import CortexM, EmuError
-from .build import REPO, build_elf
+from .armemu import EmuError
+from .build import REPO
+from .chip import EmulatedChip, RegisterFile, build_chip, pin  # noqa: F401 (pin: for importers)
 from .sercom_i2cs import SercomI2CS
 
 CHIPS = {
@@ -38,26 +39,8 @@ CHIPS = {
 
 FIRMWARE_HANDLER_BASE = 0x1000   # fake firmware handlers: "b ." loops in flash
 
-
-def pin(name):
-    """'PA12' -> 12, 'PB03' -> 35."""
-    return (ord(name[1].upper()) - ord("A")) * 32 + int(name[2:])
-
-
-class RegisterFile:
-    """Plain memory-like registers (GCLK PCHCTRL, MCLK/PM masks, PORT)."""
-
-    def __init__(self, size):
-        self.mem = bytearray(size)
-
-    def read(self, off, size):
-        return int.from_bytes(self.mem[off:off + size], "little")
-
-    def write(self, off, size, value):
-        self.mem[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-
-    def u32(self, off):
-        return self.read(off, 4)
+BOARD = {   # Feather M4 / ItsyBitsy M4 (SERCOM2, mux C) and Feather M0 (SERCOM3, mux C)
+    "samd51": ("PA13", "PA12", 2), "samd21": ("PA23", "PA22", 3)}
 
 
 class Samd21Gclk(RegisterFile):
@@ -108,40 +91,23 @@ class UsCounter:
         raise EmuError("unmodelled timer write 0x%x=0x%x" % (off, value))
 
 
-def sources():
-    engine = os.path.join(REPO, "natmod", "engine", "i2ct_engine.c")
-    return [os.path.join(REPO, "ports", "samd", "samd_i2ct.c"),
-            os.path.join(REPO, "ports", "cortexm", "cortexm_irq.c"), engine,
-            os.path.join(REPO, "natmod", "i2ct_glue.c")]
-
-
 def build(chip):
-    c = CHIPS[chip]
-    return build_elf("i2ct_" + chip, sources(), c["arch"], defines=[c["define"]],
-                     base=c["code_base"])
+    return build_chip(chip, CHIPS[chip], [os.path.join(REPO, "ports", "samd", "samd_i2ct.c")],
+                      CHIPS[chip]["code_base"])
 
 
-class SamdChip:
-    """One emulated chip with the driver loaded; target slot calls go through the glue."""
+class SamdChip(EmulatedChip):
+    """One emulated SAMD with the driver loaded and a SERCOM I2CS model on every SERCOM."""
+
+    BOARD = BOARD
 
     def __init__(self, chip):
-        c = self.cfg = CHIPS[chip]
-        self.chip = chip
-        self.emu = CortexM(build(chip), cpu=c["cpu"], flash=c["flash"], ram=c["ram"])
-        # the firmware's vector table, in flash at 0, every slot a distinct handler
-        self.firmware_vectors = [0x20000000 + c["ram"][1]] + [
-            (FIRMWARE_HANDLER_BASE + 4 * i) | 1 for i in range(1, c["n_vectors"])]
-        for i, v in enumerate(self.firmware_vectors):
-            self.emu.write32(4 * i, v)
-        for i in range(c["n_vectors"]):
-            self.emu.write(FIRMWARE_HANDLER_BASE + 4 * i, b"\xfe\xe7\x00\xbf")  # b . ; nop
-        self.emu.scs.vtor = 0
-        self.sercoms = []
-        for n, base in enumerate(c["sercoms"]):
-            s = SercomI2CS(c["irq0"](n), c["lines"])
-            s.emu = self.emu
-            self.emu.add_device(base, 0x40, s)
-            self.sercoms.append(s)
+        c = CHIPS[chip]
+        super().__init__(chip, c, build(chip), c["flash"], c["ram"],
+                         FIRMWARE_HANDLER_BASE, vector_table=0)
+        self.sercoms = self.blocks = [
+            self.attach(base, 0x40, SercomI2CS(c["irq0"](n), c["lines"]))
+            for n, base in enumerate(c["sercoms"])]
         self.gclk = Samd21Gclk() if chip == "samd21" else RegisterFile(0x140)
         self.emu.add_device(c["gclk"], 0x140 if chip == "samd51" else 0x10, self.gclk)
         self.apb = RegisterFile(c["apb"][1])
@@ -150,30 +116,6 @@ class SamdChip:
         self.emu.add_device(c["port"], 0x100, self.port)
         self.clock = UsCounter(chip)
         self.emu.add_device(c["tc"], 0x40, self.clock)
-
-    # ---- glue -----------------------------------------------------------------
-    def call(self, name, *args, **kw):
-        return self.emu.call(name, *args, **kw)
-
-    def open(self, t, scl, sda, addresses, flags=0):
-        return self.call("i2ct_open", t, scl, sda, bytes(addresses), len(addresses), flags)
-
-    def close(self, t):
-        return self.call("i2ct_close", t)
-
-    def rx_take(self, t, n):
-        self.emu.scratch_next = self.emu.scratch_base
-        addr = self.emu.alloc(max(n, 1))
-        got = self.emu.call("i2ct_rx_take", t, addr, n)
-        return got if got < 0 else self.emu.read(addr, got)
-
-    def tx_put(self, t, data):
-        return self.call("i2ct_tx_put", t, bytes(data), len(data))
-
-    def set_regmap(self, t, address, size, flags=0, at=None):
-        """Register memory lives in emulated RAM (Python owns it on a board)."""
-        addr = at if at is not None else self.emu.scratch_base - 0x400
-        return addr, self.call("i2ct_set_regmap", t, address, addr, size, flags)
 
     # ---- chip state helpers ---------------------------------------------------------
     def apb_on(self, n):
@@ -190,6 +132,3 @@ class SamdChip:
         if self.chip == "samd51":
             return self.gclk.u32(0x80 + 4 * ident)
         return self.gclk.channels.get(ident, 0)
-
-    def isr_counts(self, reason):
-        return [n for _, n, why in self.emu.irq_log if why == reason]

@@ -9,9 +9,9 @@ the wrong model) and the run fails.
 import os
 
 from . import build as build_mod
-from .armemu import SCS_BASE, SCS_SIZE, CortexM, SystemControl
-from .build import REPO, build_elf
-from .samd import RegisterFile
+from .armemu import SystemControl
+from .build import REPO
+from .chip import EmulatedChip, RegisterFile, build_chip, pin  # noqa: F401 (pin: for importers)
 from .stm32_i2c_v1 import I2CV1
 from .stm32_i2c_v2 import I2CV2
 
@@ -44,10 +44,9 @@ RAM = (0x20000000, 0x40000)
 CODE_BASE = 0x20010000
 FIRMWARE_HANDLER_BASE = 0x08001000
 
-
-def pin(name):
-    """'PB6' -> 38."""
-    return (ord(name[1].upper()) - ord("A")) * 32 + int(name[2:])
+# board I2C pins: Pyboard v1.x X9/X10 = PB6/PB7 (I2C1); Pyboard D X9/X10 = PB8/PB9 (I2C1);
+# NUCLEO-L476 D15/D14 = PB8/PB9
+BOARD = {"f405": ("PB6", "PB7", 0), "f767": ("PB8", "PB9", 0), "l476": ("PB8", "PB9", 0)}
 
 
 class CoreRegisters(SystemControl):
@@ -101,72 +100,32 @@ class CycleCounter:
             self.cycles = value
 
 
-def sources(gen):
-    d = os.path.join(REPO, "ports", "stm32")
-    return [os.path.join(d, "stm32_i2c_v%d.c" % gen), os.path.join(d, "stm32_common.c"),
-            os.path.join(REPO, "ports", "cortexm", "cortexm_irq.c"),
-            os.path.join(REPO, "natmod", "engine", "i2ct_engine.c"),
-            os.path.join(REPO, "natmod", "i2ct_glue.c")]
-
-
 def build(chip):
-    c = CHIPS[chip]
-    return build_elf("i2ct_" + chip, sources(c["gen"]), c["arch"], defines=[c["define"]],
-                     base=CODE_BASE)
+    d = os.path.join(REPO, "ports", "stm32")
+    return build_chip(chip, CHIPS[chip], [os.path.join(d, "stm32_i2c_v%d.c" % CHIPS[chip]["gen"]),
+                                          os.path.join(d, "stm32_common.c")], CODE_BASE)
 
 
-class Stm32Chip:
+class Stm32Chip(EmulatedChip):
+    """One emulated STM32 with the driver of its I2C generation loaded."""
+
+    BOARD = BOARD
+
     def __init__(self, chip):
-        c = self.cfg = CHIPS[chip]
-        self.chip = chip
-        self.emu = CortexM(build(chip), cpu=c["cpu"], flash=FLASH, ram=RAM)
-        core = CoreRegisters(c["mhz"])
-        self.emu.devices[0] = (SCS_BASE, SCS_SIZE, core)
-        self.emu.scs = core
-        self.firmware_vectors = [RAM[0] + RAM[1]] + [
-            (FIRMWARE_HANDLER_BASE + 4 * i) | 1 for i in range(1, c["n_vectors"])]
-        for i, v in enumerate(self.firmware_vectors):
-            self.emu.write32(FLASH[0] + 4 * i, v)
-        for i in range(c["n_vectors"]):
-            self.emu.write(FIRMWARE_HANDLER_BASE + 4 * i, b"\xfe\xe7\x00\xbf")
-        core.vtor = FLASH[0]
+        c = CHIPS[chip]
+        super().__init__(chip, c, build(chip), FLASH, RAM, FIRMWARE_HANDLER_BASE,
+                         vector_table=FLASH[0], scs=CoreRegisters(c["mhz"]))
         self.dwt = CycleCounter()
         self.emu.add_device(0xE0001000, 0x1000, self.dwt)
-        self.i2c = []
-        for n, (_, ev, er) in enumerate(c["instances"]):
-            m = (I2CV1 if c["gen"] == 1 else I2CV2)(ev, er)
-            m.emu = self.emu
-            self.emu.add_device(I2C_BASES[n], 0x400, m)
-            self.i2c.append(m)
+        self.i2c = self.blocks = [
+            self.attach(I2C_BASES[n], 0x400, (I2CV1 if c["gen"] == 1 else I2CV2)(ev, er))
+            for n, (_, ev, er) in enumerate(c["instances"])]
         self.rcc = RegisterFile(0x100)
         shift, value = c["ppre1"]
         self.rcc.write(0x08, 4, value << shift)
         self.emu.add_device(c["rcc"], 0x100, self.rcc)
         self.gpio = RegisterFile(0x400 * c["gpio_ports"])
         self.emu.add_device(c["gpio"], 0x400 * c["gpio_ports"], self.gpio)
-
-    # ---- glue -----------------------------------------------------------------
-    def call(self, name, *args, **kw):
-        return self.emu.call(name, *args, **kw)
-
-    def open(self, t, scl, sda, addresses, flags=0):
-        return self.call("i2ct_open", t, scl, sda, bytes(addresses), len(addresses), flags)
-
-    def close(self, t):
-        return self.call("i2ct_close", t)
-
-    def rx_take(self, t, n):
-        self.emu.scratch_next = self.emu.scratch_base
-        addr = self.emu.alloc(max(n, 1))
-        got = self.emu.call("i2ct_rx_take", t, addr, n)
-        return got if got < 0 else self.emu.read(addr, got)
-
-    def tx_put(self, t, data):
-        return self.call("i2ct_tx_put", t, bytes(data), len(data))
-
-    def set_regmap(self, t, address, size, flags=0):
-        addr = self.emu.scratch_base - 0x400
-        return addr, self.call("i2ct_set_regmap", t, address, addr, size, flags)
 
     # ---- chip state ---------------------------------------------------------------
     def clock_on(self, n):
@@ -189,9 +148,6 @@ class Stm32Chip:
 
     def gpio_clock_on(self, port_index):
         return bool(self.rcc.u32(self.cfg["gpio_enr"]) >> port_index & 1)
-
-    def isr_counts(self, reason):
-        return [n for _, n, why in self.emu.irq_log if why == reason]
 
     def set_us(self, us):
         self.dwt.cycles = us * self.cfg["mhz"]
