@@ -11,42 +11,30 @@ runs give the same figures (min = max), which the table shows.
 """
 import os
 
+from tests.chips import measure
 from tests.chips.build import REPO
 
 # Fm+ (1 MHz): one byte is 8 data bits + ACK = 9 bit times.
 BITS_PER_BYTE = 9
 FMPLUS_HZ = 1000000
-N = 16                      # data bytes per direction and mode
+N = measure.N               # data bytes per direction and mode
 
 
-def _samd(name, scl, sda, n):
-    from tests.chips.samd import SamdChip, pin
-    c = SamdChip(name)
-    return c, (pin(scl), pin(sda)), lambda: c.sercoms[n]
+def _chip(name):
+    from tests.chips.chip import family
+    return family(name)[1](name)
 
 
-def _rp2(name):
-    from tests.chips.rp2_chip import Rp2Chip
-    c = Rp2Chip(name)
-    return c, (5, 4), lambda: c.i2c[0]
-
-
-def _stm32(name):
-    from tests.chips.stm32 import Stm32Chip, pin
-    c = Stm32Chip(name)
-    return c, (pin("PB6"), pin("PB7")), lambda: c.i2c[0]
-
-
-# name -> (label, factory); the clock comes from the harness's chip table
-CHIPS = [
-    ("samd51", "SAMD51 (Cortex-M4)", lambda: _samd("samd51", "PA13", "PA12", 2)),
-    ("samd21", "SAMD21 (Cortex-M0+)", lambda: _samd("samd21", "PA23", "PA22", 3)),
-    ("rp2040", "RP2040 (Cortex-M0+)", lambda: _rp2("rp2040")),
-    ("rp2350", "RP2350 (Cortex-M33)", lambda: _rp2("rp2350")),
-    ("f405", "STM32F405 I2C v1 (Cortex-M4)", lambda: _stm32("f405")),
-    ("l476", "STM32L476 I2C v2 (Cortex-M4)", lambda: _stm32("l476")),
-    ("f767", "STM32F767 I2C v2 (Cortex-M7)", lambda: _stm32("f767")),
-]
+# name -> (label, factory); the clock and the board pins come from the harness
+CHIPS = [(name, label, lambda name=name: _chip(name)) for name, label in [
+    ("samd51", "SAMD51 (Cortex-M4)"),
+    ("samd21", "SAMD21 (Cortex-M0+)"),
+    ("rp2040", "RP2040 (Cortex-M0+)"),
+    ("rp2350", "RP2350 (Cortex-M33)"),
+    ("f405", "STM32F405 I2C v1 (Cortex-M4)"),
+    ("l476", "STM32L476 I2C v2 (Cortex-M4)"),
+    ("f767", "STM32F767 I2C v2 (Cortex-M7)"),
+]]
 
 
 def available():
@@ -61,95 +49,15 @@ def available():
     return out
 
 
-class _Meter:
-    """Instructions of the interrupt entries each bus action causes."""
-
-    def __init__(self, chip):
-        self.log = chip.emu.irq_log
-
-    def __call__(self, action, *args):
-        before = len(self.log)
-        result = action(*args)
-        return result, sum(n for _, n, _ in self.log[before:])
-
-
-def _check(cond, what):
-    if not cond:
-        raise AssertionError("bench scenario: " + what)
-
-
-def measure(factory):
-    """One run: dict of per-byte instruction lists and the worst single entry."""
-    from tests.chips.sercom_i2cs import ACK, HOLD, SENT   # same codes in every model
-    chip, (scl, sda), model = factory()
-    meter = _Meter(chip)
-    out = {}
-    # register mode: index byte + N writes, repeated START, N reads
-    _check(chip.open(0, scl, sda, [0x50]) == 0, "open")
-    s = model()
-    _check(chip.set_regmap(0, 0x50, 64)[1] == 0, "set_regmap")
-    chip.emu.irq_log.clear()
-    _check(s.address(0x50, False) == ACK, "address")
-    costs = []
-    for b in [0] + list(range(N)):
-        r, n = meter(s.write_byte, b)
-        _check(r == ACK, "register write ACKed")
-        costs.append(n)
-    out["reg_in"] = costs
-    _check(s.address(0x50, True, restart=True) == ACK, "restart")
-    costs = []
-    for _ in range(N):
-        r, n = meter(s.read_byte)
-        _check(r & SENT, "register read sent")
-        costs.append(n)
-    out["reg_out"] = costs
-    s.controller_nack()
-    s.stop()
-    worst = max(n for _, n, _ in chip.emu.irq_log)
-    chip.close(0)
-    # request mode, credit granted / bytes queued up front so nothing waits
-    _check(chip.open(0, scl, sda, [0x40]) == 0, "reopen")
-    s = model()
-    chip.emu.irq_log.clear()
-    _check(s.address(0x40, False) == ACK, "address")
-    first = s.write_byte(0xAA)                      # some blocks tell the engine only now
-    chip.call("i2ct_rx_want", 0, N + 1, 1)
-    if first == HOLD:
-        _check(s.poll() == ACK, "first byte released")
-    costs = []
-    for b in range(N):
-        r, n = meter(s.write_byte, b)
-        _check(r == ACK, "request write ACKed")
-        costs.append(n)
-    out["req_in"] = costs
-    s.stop()
-    _check(chip.rx_take(0, 64) == bytes([0xAA] + list(range(N))), "bytes delivered")
-    chip.call("i2ct_seg_close", 0)
-    _check(s.address(0x40, True) == ACK, "read address")
-    _check(s.read_byte() == HOLD, "read waits for Python")
-    chip.tx_put(0, bytes(range(N + 1)))
-    _check(s.poll() & SENT, "first read byte")
-    costs = []
-    for _ in range(N):
-        r, n = meter(s.read_byte)
-        _check(r & SENT, "request read sent")
-        costs.append(n)
-    out["req_out"] = costs
-    s.controller_nack()
-    s.stop()
-    out["worst"] = max([worst] + [n for _, n, _ in chip.emu.irq_log])
-    chip.close(0)
-    return chip.cfg["mhz"], out
+def measure_chip(factory):
+    """One run: (MHz, dict of per-byte instruction lists and the worst single entry)."""
+    chip = factory()
+    return chip.cfg["mhz"], measure.costs_per_action(chip)
 
 
 def _elf_of(name):
-    if name.startswith("samd"):
-        from tests.chips.samd import build
-    elif name.startswith("rp"):
-        from tests.chips.rp2_chip import build
-    else:
-        from tests.chips.stm32 import build
-    return build(name)
+    from tests.chips.chip import family
+    return family(name)[0].build(name)
 
 
 def ram(name, max_targets=2):
@@ -184,7 +92,7 @@ def run(repeats=3, only=None):
     for name, label, factory in available():
         if only and name not in only:
             continue
-        runs = [measure(factory) for _ in range(repeats)]
+        runs = [measure_chip(factory) for _ in range(repeats)]
         mhz = runs[0][0]
         row = {"chip": name, "label": label, "mhz": mhz, "repeats": repeats}
         for key in ("reg_in", "reg_out", "req_in", "req_out"):

@@ -33,6 +33,19 @@ def build_chip(chip, cfg, port_sources, base):
                      defines=[cfg["define"]], base=base)
 
 
+FAMILIES = (("samd", "SamdChip"), ("rp2_chip", "Rp2Chip"), ("stm32", "Stm32Chip"))
+
+
+def family(chip):
+    """(module, class) of the chip assembly whose CHIPS table has `chip`."""
+    import importlib
+    for mod, cls in FAMILIES:
+        m = importlib.import_module(__package__ + "." + mod)
+        if chip in m.CHIPS:
+            return m, getattr(m, cls)
+    raise ValueError("no chip assembly for %r" % (chip,))
+
+
 class RegisterFile:
     """Plain memory-like registers (clock enables, pin configuration)."""
 

@@ -132,3 +132,48 @@ def report(name, m, mhz):
 def assert_bounded(m):
     for key in KEYS:
         assert m[key][1] < BOUND, (key, m[key])
+
+
+def costs_per_action(chip):
+    """The benchmark's figures, on the board pins: {"reg_in", "reg_out", "req_in",
+    "req_out": instructions of every entry each data-byte action caused (a list,
+    one a byte; on some blocks a byte raises two entries), "worst": the longest
+    single entry}.  Each mode opens its own address (one per block is enough);
+    the first byte of the request write goes before the credit (some blocks tell
+    the engine of a write only then) and is not counted."""
+    scl, sda, bus = chip.board()
+    meter = Meter(chip)
+    check(chip.open(0, scl, sda, [0x50]) == 0, "open")
+    check(chip.set_regmap(0, 0x50, 64)[1] == 0, "set_regmap")
+    out = dict(zip(("reg_in", "reg_out"), register_mode(chip, bus, meter)))
+    out["worst"] = worst(chip)
+    chip.close(0)
+    check(chip.open(0, scl, sda, [0x40]) == 0, "reopen")
+    chip.emu.irq_log.clear()
+    check(bus.address(0x40, False) == ACK, "address")
+    first = bus.write_byte(0xAA)
+    chip.call("i2ct_rx_want", 0, N + 1, 1)
+    if first == HOLD:
+        check(bus.poll() == ACK, "first byte released")
+    out["req_in"] = []
+    for b in range(N):
+        r, n = meter(bus.write_byte, b)
+        check(r == ACK, "request write ACKed")
+        out["req_in"].append(n)
+    bus.stop()
+    check(chip.rx_take(0, 64) == bytes([0xAA] + list(range(N))), "bytes delivered")
+    chip.call("i2ct_seg_close", 0)
+    check(bus.address(0x40, True) == ACK, "read address")
+    check(bus.read_byte() == HOLD, "read waits for Python")
+    chip.tx_put(0, bytes(range(N + 1)))
+    check(bus.poll() & SENT, "first read byte")
+    out["req_out"] = []
+    for _ in range(N):
+        r, n = meter(bus.read_byte)
+        check(r & SENT, "request read sent")
+        out["req_out"].append(n)
+    bus.controller_nack()
+    bus.stop()
+    out["worst"] = worst(chip, out["worst"])
+    chip.close(0)
+    return out
