@@ -79,16 +79,14 @@ def _arity(src, name, fixed, var):
 
 
 def mpy_module_functions():
-    """name -> arity from natmod/mpy_module.c."""
+    """name -> arity from natmod/mpy_module.c's lists: X(name, arity, kinds)."""
     with open(os.path.join(NATMOD, "mpy_module.c")) as f:
         src = f.read()
     joined = src.replace("\\\n", " ")
     out = {}
-    for kind, body in re.findall(r"^#define (GLUE_\w+|SIM_\w+|MODULE_FUNCS)\(X\)(.*)$", joined, re.M):
-        for name in re.findall(r"X\((\w+)\)", body):
-            m = re.match(r"(?:GLUE|SIM)_INT_FUNCS_(\d)$", kind)
-            out[name] = int(m.group(1)) if m else _arity(
-                src, name, r"MPY_FUN_(\d)\(f_%s,", r"MPY_FUN_VAR\(f_%s, (\d)")
+    for _, body in re.findall(r"^#define (GLUE_FUNCS|SIM_FUNCS|MODULE_FUNCS)\(X\)(.*)$", joined, re.M):
+        for name, n in re.findall(r"X\((\w+), (\d),", body):
+            out[name] = int(n)
     return out
 
 

@@ -170,6 +170,12 @@ class MpyGlue:
             ret = MAGIC_GLOBALS
         elif slot == 13:     # store_global(qstr, fun): the module registers a function
             self.functions[self.qstr_ids[a[0]]] = a[1]
+        elif slot == 44:     # arg_check_num_sig(n_args, n_kw, sig): raises on a mismatch
+            problem = L.arg_check_problem(a[0], a[1], a[2])
+            if problem:
+                self.exception = TypeError(problem)
+                uc.emu_stop()
+                return
         elif slot == 65:     # get_buffer(obj, info, flags)
             if a[0] not in self.buffers:
                 self.exception = EmuError("get_buffer on a non-buffer object 0x%x" % a[0])
@@ -261,6 +267,16 @@ class MpyGlue:
             if int(kind[-1]) != len(objs):
                 raise TypeError("%s takes %s arguments, not %d" % (name, kind[-1], len(objs)))
             code, args = emu.read32(fun + 4), objs
+        elif emu.read32(emu.read32(fun)) == TYPES:
+            # the module's own function type: its call slot gets (self, n_args, n_kw, args)
+            argv = self._alloc(4 * max(1, len(objs)))
+            for i, o in enumerate(objs):
+                emu.write32(argv + 4 * i, o)
+            type_addr = emu.read32(fun)
+            index = emu.read(type_addr + 8 + L.CALL_SLOT_INDEX, 1)[0]
+            if index == 0:
+                raise EmuError("%s: its type has no call slot" % name)
+            code, args = emu.read32(type_addr + 20 + 4 * (index - 1)), [fun, len(objs), 0, argv]
         else:
             raise EmuError("%s is not a function object (type 0x%x)" % (name, emu.read32(fun)))
         r = emu.call(code & ~1, *args)

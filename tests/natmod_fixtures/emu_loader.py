@@ -33,6 +33,19 @@ TYPE_SLOTS = {73: "type", 74: "str", 75: "list", 76: "dict", 77: "fun_builtin_0"
               81: "fun_builtin_var", 82: "Exception"}
 NONE, FALSE, TRUE = 6, 14, 30
 
+CALL_SLOT_INDEX = 2          # make_new, print, call, ... (one byte each)
+
+
+def arg_check_problem(n_args, n_kw, sig):
+    """The TypeError message the runtime's arg_check_num_sig raises, or None."""
+    n_min, n_max = sig >> 17, (sig >> 1) & 0xFFFF
+    if n_kw and not sig & 1:
+        return "function doesn't take keyword arguments"
+    if not n_min <= n_args <= n_max:
+        return "function takes %d positional arguments but %d were given" % (n_min, n_args)
+    return None
+
+
 ARCH_CODES = {2: "x64", 4: "armv6m", 5: "armv7m", 7: "armv7emsp", 8: "armv7emdp", 11: "rv32imc"}
 
 
@@ -264,6 +277,10 @@ class NativeModule:
             ret = self._new_name_obj("%s%r" % (self.names[a[0]], tuple(args)))
         elif slot == 34:    # raise(obj)
             return self._raise(MpyException(self.names.get(a[0], "?"), ""))
+        elif slot == 44:    # arg_check_num_sig(n_args, n_kw, sig): raises on a mismatch
+            problem = arg_check_problem(a[0], a[1], a[2])
+            if problem:
+                return self._raise(MpyException("TypeError", problem))
         elif slot == 55:    # raise_msg(type, msg)
             msg = bytes(uc.mem_read(a[1], 200)).split(b"\0")[0].decode()
             return self._raise(MpyException(self.names.get(a[0], "?"), msg))
@@ -356,13 +373,32 @@ class NativeModule:
         data, length, _ = self.buffers[obj]
         return bytes(self.uc.mem_read(data, length))
 
+    def call_slot(self, type_addr, name):
+        """The call slot of a type object the module built (natmod/abi:
+        mpy_obj_type_call_t): base, flags, name, 12 slot indexes, slots."""
+        m = self.m
+        if m.word(type_addr) != TYPES:
+            raise AssertionError("%s: type 0x%x is not a type object" % (name, type_addr))
+        index = bytes(self.uc.mem_read(type_addr + m.ws + 4 + CALL_SLOT_INDEX, 1))[0]
+        if index == 0:
+            raise AssertionError("%s: its type has no call slot" % name)
+        slots = (type_addr + m.ws + 4 + 12 + m.ws - 1) & ~(m.ws - 1)
+        return m.word(slots + m.ws * (index - 1))
+
     def call(self, name, *args):
         """Call a registered function; buffers passed as bytearray are copied back."""
         m = self.m
         fun = self.globals[name]
-        type_name = self.type_names[m.word(fun)]
+        type_name = self.type_names.get(m.word(fun))
         objs = [self.obj(a) for a in args]
-        if type_name == "fun_builtin_var":
+        if type_name is None:
+            # a type of the module's own: call its call slot (self, n_args, n_kw, args)
+            code = self.call_slot(m.word(fun), name)
+            argv = self._alloc(m.ws * max(1, len(objs)))
+            for i, o in enumerate(objs):
+                m.put_word(argv + m.ws * i, o)
+            ret = self._run(code & ~1 if m.thumb else code, [fun, len(objs), 0, argv])
+        elif type_name == "fun_builtin_var":
             sig = struct.unpack("<I", self.uc.mem_read(fun + m.ws, 4))[0]
             n_min, n_max = sig >> 17, (sig >> 1) & 0xFFFF
             if not n_min <= len(args) <= n_max:
