@@ -19,149 +19,114 @@
 #include "../ports/sim/sim_port.h"
 #endif
 
-/* ---- the function lists (name, C arity) -------------------------------- */
-#define GLUE_INT_FUNCS_0(X) X(abi_version) X(port)
-#define GLUE_INT_FUNCS_1(X) X(is_open) X(request) X(status) X(tx_sent) \
-    X(tx_pending) X(seg_close) X(service)
-#define GLUE_INT_FUNCS_2(X) X(ack) X(counter)
-#define GLUE_INT_FUNCS_3(X) X(configure) X(rx_want)
-#define GLUE_INT_FUNCS_5(X) X(set_readonly)
-#define GLUE_BUF_FUNCS(X) X(open) X(set_regmap) X(rx_take) X(tx_put) X(reg_dirty)
-/* Written here: close() also drops the finaliser guard() installed. */
-#define MODULE_FUNCS(X) X(close) X(guard)
+/* ---- the function lists -----------------------------------------------------
+ * X(name, Python arity, argument kinds): the kinds of the Python arguments in
+ * order, each one of
+ *     I  int                               -> one C int
+ *     R  readable buffer (bytes-like)      -> C pointer, length
+ *     W  writable buffer (bytearray, ...)  -> C pointer, length
+ *     O  the object itself                 -> for a wrapper written here
+ * A wrapper w_<name> receives the converted values in order as intptr_t. */
+#define GLUE_FUNCS(X) \
+    X(abi_version, 0, K0()) X(port, 0, K0()) \
+    X(is_open, 1, K1(I)) X(request, 1, K1(I)) X(status, 1, K1(I)) X(tx_sent, 1, K1(I)) \
+    X(tx_pending, 1, K1(I)) X(seg_close, 1, K1(I)) X(service, 1, K1(I)) \
+    X(ack, 2, K2(I, I)) X(counter, 2, K2(I, I)) \
+    X(configure, 3, K3(I, I, I)) X(rx_want, 3, K3(I, I, I)) \
+    X(set_readonly, 5, K5(I, I, I, I, I)) \
+    X(open, 5, K5(I, I, I, R, I)) X(rx_take, 2, K2(I, W)) X(tx_put, 2, K2(I, R)) \
+    X(reg_dirty, 3, K3(I, I, W))
+/* Written here: set_regmap takes None or a buffer; close() also drops the
+ * finaliser guard() installed. */
+#define MODULE_FUNCS(X) \
+    X(set_regmap, 4, K4(I, I, O, I)) X(close, 1, K1(I)) X(guard, 2, K2(I, O))
 
 #if defined(I2CT_WITH_SIM)
-#define SIM_INT_FUNCS_1(X) X(sim_read_byte) X(sim_controller_nack) X(sim_stop) \
-    X(sim_bus_error) X(sim_poll) X(sim_set_time)
-#define SIM_INT_FUNCS_2(X) X(sim_write_byte)
-#define SIM_INT_FUNCS_4(X) X(sim_address)
+#define SIM_FUNCS(X) \
+    X(sim_read_byte, 1, K1(I)) X(sim_controller_nack, 1, K1(I)) X(sim_stop, 1, K1(I)) \
+    X(sim_bus_error, 1, K1(I)) X(sim_poll, 1, K1(I)) X(sim_set_time, 1, K1(I)) \
+    X(sim_write_byte, 2, K2(I, I)) X(sim_address, 4, K4(I, I, I, I))
 #else
-#define SIM_INT_FUNCS_1(X)
-#define SIM_INT_FUNCS_2(X)
-#define SIM_INT_FUNCS_4(X)
+#define SIM_FUNCS(X)
 #endif
 
-#define ALL_FUNCS(X) GLUE_INT_FUNCS_0(X) GLUE_INT_FUNCS_1(X) GLUE_INT_FUNCS_2(X) \
-    GLUE_INT_FUNCS_3(X) GLUE_INT_FUNCS_5(X) GLUE_BUF_FUNCS(X) MODULE_FUNCS(X) \
-    SIM_INT_FUNCS_1(X) SIM_INT_FUNCS_2(X) SIM_INT_FUNCS_4(X)
-#define ALL_QSTRS(X) ALL_FUNCS(X) X(__del__) X(iterator)
+#define ALL_FUNCS(X) GLUE_FUNCS(X) MODULE_FUNCS(X) SIM_FUNCS(X)
+/* The functions come first: function k has qstr index k + 1. */
+#define MPY_QSTR_ENUM_ITEM_F(name, n, kinds) MPY_QSTR_ENUM_ITEM(name)
+#define MPY_QSTR_STRING_ITEM_F(name, n, kinds) MPY_QSTR_STRING_ITEM(name)
+#define ALL_QSTRS(X) ALL_FUNCS(X##_F) X(__del__) X(iterator) X(function)
 
 MPY_DEFINE_QSTRS(ALL_QSTRS);
 
-/* ---- conversions ------------------------------------------------------------ */
-static inline int arg_int(mpy_obj_t o) {
-    return (int)mpy_get_int(o);
-}
+/* Argument kinds, two bits each above the arity (three bits). */
+enum { KIND_I = 0, KIND_R = 1, KIND_W = 2, KIND_O = 3 };  /* R, W: the buffer flags */
+#define K0() 0
+#define K1(a) (KIND_##a << 3)
+#define K2(a, b) (K1(a) | KIND_##b << 5)
+#define K3(a, b, c) (K2(a, b) | KIND_##c << 7)
+#define K4(a, b, c, d) (K3(a, b, c) | KIND_##d << 9)
+#define K5(a, b, c, d, e) (K4(a, b, c, d) | KIND_##e << 11)
+#define MAX_C_ARGS 6      /* open: 5 Python arguments, one buffer */
 
-/* Every glue result is an int; counters can exceed a 31-bit small int, so
- * the runtime builds a long int where needed. */
-static inline mpy_obj_t result(int value) {
+/* ---- conversions ------------------------------------------------------------ */
+/* Every result is an int; counters can exceed a 31-bit small int, so the
+ * runtime builds a long int where needed. */
+static mpy_obj_t result(int value) {
     if (value >= -(1 << 29) && value < (1 << 29)) {
         return MPY_OBJ_NEW_SMALL_INT(value);
     }
     return mpy_new_int(value);
 }
 
-/* ---- wrappers of the int-only functions --------------------------------------- */
-#define WRAP_0(name) \
-    static mpy_obj_t w_##name(void) { \
-        return result(i2ct_##name()); \
-    } \
-    static MPY_FUN_0(f_##name, w_##name);
-#define WRAP_1(name) \
-    static mpy_obj_t w_##name(mpy_obj_t a) { \
-        return result(i2ct_##name(arg_int(a))); \
-    } \
-    static MPY_FUN_1(f_##name, w_##name);
-#define WRAP_2(name) \
-    static mpy_obj_t w_##name(mpy_obj_t a, mpy_obj_t b) { \
-        return result(i2ct_##name(arg_int(a), arg_int(b))); \
-    } \
-    static MPY_FUN_2(f_##name, w_##name);
-#define WRAP_3(name) \
-    static mpy_obj_t w_##name(mpy_obj_t a, mpy_obj_t b, mpy_obj_t c) { \
-        return result(i2ct_##name(arg_int(a), arg_int(b), arg_int(c))); \
-    } \
-    static MPY_FUN_3(f_##name, w_##name);
-#define WRAP_4(name) \
-    static mpy_obj_t w_##name(size_t n, const mpy_obj_t *a) { \
-        (void)n; \
-        return result(i2ct_##name(arg_int(a[0]), arg_int(a[1]), arg_int(a[2]), arg_int(a[3]))); \
-    } \
-    static MPY_FUN_VAR(f_##name, 4, 4, w_##name);
-#define WRAP_5(name) \
-    static mpy_obj_t w_##name(size_t n, const mpy_obj_t *a) { \
-        (void)n; \
-        return result(i2ct_##name(arg_int(a[0]), arg_int(a[1]), arg_int(a[2]), arg_int(a[3]), \
-            arg_int(a[4]))); \
-    } \
-    static MPY_FUN_VAR(f_##name, 5, 5, w_##name);
-
-GLUE_INT_FUNCS_0(WRAP_0)
-GLUE_INT_FUNCS_1(WRAP_1)
-GLUE_INT_FUNCS_2(WRAP_2)
-GLUE_INT_FUNCS_3(WRAP_3)
-GLUE_INT_FUNCS_5(WRAP_5)
-SIM_INT_FUNCS_1(WRAP_1)
-SIM_INT_FUNCS_2(WRAP_2)
-SIM_INT_FUNCS_4(WRAP_4)
-
-/* ---- wrappers of the buffer functions ------------------------------------------ */
-/* A buffer longer than an int can describe is passed as INT_MAX bytes: the
- * engine never takes that many anyway. */
-static int buffer_len(const mpy_buffer_info_t *info) {
-    return info->len > 0x7FFFFFFFu ? 0x7FFFFFFF : (int)info->len;
+/* A buffer as (pointer, length) at v; raises TypeError when `o` does not
+ * offer `flags`.  A buffer longer than an int can describe is passed as
+ * INT_MAX bytes: the engine never takes that many anyway. */
+static void put_buffer(intptr_t *v, mpy_obj_t o, unsigned flags) {
+    mpy_buffer_info_t info;
+    mpy_get_buffer(o, &info, flags);
+    v[0] = (intptr_t)info.buf;
+    v[1] = info.len > 0x7FFFFFFFu ? 0x7FFFFFFF : (int)info.len;
 }
 
+/* ---- the wrappers --------------------------------------------------------------- */
+#define PTR(x) ((uint8_t *)(x))
+static int w_abi_version(const intptr_t *v) { (void)v; return i2ct_abi_version(); }
+static int w_port(const intptr_t *v) { (void)v; return i2ct_port(); }
+#define WRAP_1(name) static int w_##name(const intptr_t *v) { return i2ct_##name(v[0]); }
+WRAP_1(is_open) WRAP_1(request) WRAP_1(status) WRAP_1(tx_sent) WRAP_1(tx_pending)
+WRAP_1(seg_close) WRAP_1(service)
+static int w_ack(const intptr_t *v) { return i2ct_ack(v[0], v[1]); }
+static int w_counter(const intptr_t *v) { return i2ct_counter(v[0], v[1]); }
+static int w_configure(const intptr_t *v) { return i2ct_configure(v[0], v[1], v[2]); }
+static int w_rx_want(const intptr_t *v) { return i2ct_rx_want(v[0], v[1], v[2]); }
+static int w_set_readonly(const intptr_t *v) {
+    return i2ct_set_readonly(v[0], v[1], v[2], v[3], v[4]);
+}
 /* open(t, scl, sda, addresses, flags) */
-static mpy_obj_t w_open(size_t n, const mpy_obj_t *a) {
-    (void)n;
-    mpy_buffer_info_t addresses;
-    mpy_get_buffer(a[3], &addresses, MPY_BUFFER_READ);
-    return result(i2ct_open(arg_int(a[0]), arg_int(a[1]), arg_int(a[2]),
-        (const uint8_t *)addresses.buf, buffer_len(&addresses), arg_int(a[4])));
+static int w_open(const intptr_t *v) {
+    return i2ct_open(v[0], v[1], v[2], PTR(v[3]), v[4], v[5]);
 }
-static MPY_FUN_VAR(f_open, 5, 5, w_open);
+/* rx_take(t, buf) -> bytes copied into buf;  tx_put(t, buf) -> bytes queued */
+static int w_rx_take(const intptr_t *v) { return i2ct_rx_take(v[0], PTR(v[1]), v[2]); }
+static int w_tx_put(const intptr_t *v) { return i2ct_tx_put(v[0], PTR(v[1]), v[2]); }
+/* reg_dirty(t, address, span) -> 1 and span filled, or 0 */
+static int w_reg_dirty(const intptr_t *v) { return i2ct_reg_dirty(v[0], v[1], PTR(v[2]), v[3]); }
 
 /* set_regmap(t, address, mem, flags); mem None removes the map */
-static mpy_obj_t w_set_regmap(size_t n, const mpy_obj_t *a) {
-    (void)n;
-    uint8_t *mem = NULL;
-    int size = 0;
-    if (a[2] != mpy_fun_table.const_none) {
-        mpy_buffer_info_t info;
-        mpy_get_buffer(a[2], &info, MPY_BUFFER_RW);
-        mem = (uint8_t *)info.buf;
-        size = buffer_len(&info);
+static int w_set_regmap(const intptr_t *v) {
+    intptr_t mem[2] = {0, 0};
+    if ((mpy_obj_t)v[2] != mpy_fun_table.const_none) {
+        put_buffer(mem, (mpy_obj_t)v[2], MPY_BUFFER_RW);
     }
-    return result(i2ct_set_regmap(arg_int(a[0]), arg_int(a[1]), mem, size, arg_int(a[3])));
+    return i2ct_set_regmap(v[0], v[1], PTR(mem[0]), mem[1], v[3]);
 }
-static MPY_FUN_VAR(f_set_regmap, 4, 4, w_set_regmap);
 
-/* rx_take(t, buf) -> bytes copied into buf */
-static mpy_obj_t w_rx_take(mpy_obj_t t, mpy_obj_t buf) {
-    mpy_buffer_info_t info;
-    mpy_get_buffer(buf, &info, MPY_BUFFER_WRITE);
-    return result(i2ct_rx_take(arg_int(t), (uint8_t *)info.buf, buffer_len(&info)));
-}
-static MPY_FUN_2(f_rx_take, w_rx_take);
-
-/* tx_put(t, buf) -> bytes queued */
-static mpy_obj_t w_tx_put(mpy_obj_t t, mpy_obj_t buf) {
-    mpy_buffer_info_t info;
-    mpy_get_buffer(buf, &info, MPY_BUFFER_READ);
-    return result(i2ct_tx_put(arg_int(t), (const uint8_t *)info.buf, buffer_len(&info)));
-}
-static MPY_FUN_2(f_tx_put, w_tx_put);
-
-/* reg_dirty(t, address, span) -> 1 and span filled, or 0 */
-static mpy_obj_t w_reg_dirty(mpy_obj_t t, mpy_obj_t address, mpy_obj_t span) {
-    mpy_buffer_info_t info;
-    mpy_get_buffer(span, &info, MPY_BUFFER_WRITE);
-    return result(i2ct_reg_dirty(arg_int(t), arg_int(address), (uint8_t *)info.buf,
-        buffer_len(&info)));
-}
-static MPY_FUN_3(f_reg_dirty, w_reg_dirty);
+#if defined(I2CT_WITH_SIM)
+WRAP_1(sim_read_byte) WRAP_1(sim_controller_nack) WRAP_1(sim_stop) WRAP_1(sim_bus_error)
+WRAP_1(sim_poll) WRAP_1(sim_set_time)
+static int w_sim_write_byte(const intptr_t *v) { return i2ct_sim_write_byte(v[0], v[1]); }
+static int w_sim_address(const intptr_t *v) { return i2ct_sim_address(v[0], v[1], v[2], v[3]); }
+#endif
 
 /* ---- the finaliser guard ---------------------------------------------------------
  * A soft reset frees the heap that holds this module's code while the
@@ -210,63 +175,106 @@ static mpy_obj_t guard_finaliser(mpy_obj_t self) {
 
 /* guard(t, it) -> 0, or I2CT_EINVAL when `it` is not such an iterator;
  * guard(t, None) removes it. */
-static mpy_obj_t w_guard(mpy_obj_t t_in, mpy_obj_t it) {
-    int t = arg_int(t_in);
+static int w_guard(const intptr_t *v) {
+    int t = v[0];
+    mpy_obj_t it = (mpy_obj_t)v[1];
     if (t < 0 || t >= I2CT_MAX_TARGETS) {
-        return result(I2CT_PORT_EINST);
+        return I2CT_PORT_EINST;
     }
     unguard(t);
     if (it == mpy_fun_table.const_none) {
-        return result(0);
+        return 0;
     }
     if (!i2ct_is_open(t)) {
-        return result(I2CT_PORT_ESTATE);
+        return I2CT_PORT_ESTATE;
     }
     mpy_obj_t del[2] = {NULL, NULL};
     mpy_fun_table.load_method_maybe(it, MPY_QSTR(__del__), del);
     const type_head_t *type = (const type_head_t *)mpy_fun_table.obj_get_type(it);
     if (del[0] == NULL || type->name != MPY_QSTR(iterator)) {
-        return result(I2CT_EINVAL);
+        return I2CT_EINVAL;
     }
     finalisable_iter_t *iter = (finalisable_iter_t *)it;
     for (int o = 0; o < I2CT_MAX_TARGETS; o++) {
         if (guard_iter[o] == iter) {
-            return result(I2CT_EEXIST);  /* one iterator guards one target */
+            return I2CT_EEXIST;  /* one iterator guards one target */
         }
     }
     guard_chain[t] = iter->finaliser;
     iter->finaliser = guard_finaliser;
     guard_iter[t] = iter;
-    return result(0);
+    return 0;
 }
-static MPY_FUN_2(f_guard, w_guard);
 
-static mpy_obj_t w_close(mpy_obj_t t_in) {
-    int t = arg_int(t_in);
+static int w_close(const intptr_t *v) {
+    int t = v[0];
     if (t >= 0 && t < I2CT_MAX_TARGETS) {
         unguard(t);
     }
-    return result(i2ct_close(t));
+    return i2ct_close(t);
 }
-static MPY_FUN_1(f_close, w_close);
 
-/* ---- registration ---------------------------------------------------------------- */
+/* ---- registration ----------------------------------------------------------------
+ * One function object per function, all of one type whose call slot is
+ * call() below: it finds the function by the object's place in funcs[],
+ * checks the arity (the runtime raises TypeError with its usual message),
+ * converts the arguments by the kinds, calls the wrapper and returns its
+ * int.  Cheaper than a built-in function object and a converting C
+ * function per name; the Python-visible behaviour is the same: positional
+ * arguments only, TypeError for a wrong count or a wrong argument type, the
+ * objects print as <function> and act as class attributes as built-in
+ * functions do (the same type flags). */
 typedef struct {
-    uint16_t qstr_index;
-    const void *fun;          /* an mpy_fun_fixed_t or mpy_fun_var_t */
-} entry_t;
+    const mpy_obj_type_call_t *type;
+    int (*fun)(const intptr_t *v);
+} fun_obj_t;
 
-#define ENTRY(name) {MPY_QI_##name, &f_##name},
-static const entry_t entries[] = { ALL_FUNCS(ENTRY) };
+static mpy_obj_type_call_t fun_type;   /* filled by mpy_init */
 
-__attribute__((externally_visible)) mpy_obj_t mpy_init(mpy_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mpy_obj_t *args) {
+#define FUN_OBJ(name, n, kinds) [MPY_QI_##name - 1] = {&fun_type, w_##name},
+static const fun_obj_t funcs[] = { ALL_FUNCS(FUN_OBJ) };
+#define FUN_SPEC(name, n, kinds) [MPY_QI_##name - 1] = (n) | (kinds),
+static const uint16_t specs[] = { ALL_FUNCS(FUN_SPEC) };
+#define N_FUNCS (sizeof(funcs) / sizeof(funcs[0]))
+
+static mpy_obj_t call(mpy_obj_t self, size_t n_args, size_t n_kw, const mpy_obj_t *args) {
+    const fun_obj_t *f = (const fun_obj_t *)self;
+    unsigned spec = specs[f - funcs];
+    unsigned n = spec & 7u;
+    if (n_args != n || n_kw) {
+        mpy_fun_table.arg_check_num_sig(n_args, n_kw, MPY_FUN_SIG(n, n));  /* raises */
+    }
+    intptr_t v[MAX_C_ARGS];
+    intptr_t *p = v;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned kind = (spec >> (3 + 2 * i)) & 3u;
+        if (kind == KIND_I) {
+            *p++ = (int)mpy_get_int(args[i]);
+        } else if (kind == KIND_O) {
+            *p++ = (intptr_t)args[i];
+        } else {
+            put_buffer(p, args[i], kind);
+            p += 2;
+        }
+    }
+    return result(f->fun(v));
+}
+
+/* externally_visible: natmod.mk compiles the module with -fwhole-program. */
+__attribute__((externally_visible))
+mpy_obj_t mpy_init(mpy_obj_fun_bc_t *self, size_t n_args, size_t n_kw, mpy_obj_t *args) {
     (void)n_args;
     (void)n_kw;
     (void)args;
+    fun_type.base.type = mpy_fun_table.type_type;
+    fun_type.flags = MPY_TYPE_FLAG_BINDS_SELF | MPY_TYPE_FLAG_BUILTIN_FUN;
+    fun_type.name = MPY_QSTR(function);
+    fun_type.slot_index[MPY_TYPE_SLOT_INDEX_CALL] = 1;
+    fun_type.call = call;
     /* Store into this module's globals even if the caller's are current. */
     void *caller_globals = mpy_fun_table.swap_globals(self->context->module.globals);
-    for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++) {
-        mpy_fun_table.store_global(mpy_qstr_table[entries[i].qstr_index], (mpy_obj_t)entries[i].fun);
+    for (size_t i = 0; i < N_FUNCS; i++) {
+        mpy_fun_table.store_global(mpy_qstr_table[i + 1], (mpy_obj_t)&funcs[i]);
     }
     mpy_fun_table.swap_globals(caller_globals);
     return mpy_fun_table.const_none;

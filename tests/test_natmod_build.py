@@ -10,15 +10,16 @@ import subprocess
 import pytest
 
 from tests.natmod_fixtures import build
-from tests.natmod_fixtures.emu_loader import NativeModule
+from tests.natmod_fixtures.emu_loader import MpyException, NativeModule
 from tools.mpytool import inspect, mpyformat
 
 ROOT = build.ROOT
 GLUE_FUNCS = {"abi_version", "port", "open", "close", "is_open", "configure", "set_regmap",
               "set_readonly", "request", "status", "rx_want", "rx_take", "tx_put", "tx_sent",
               "tx_pending", "ack", "seg_close", "reg_dirty", "counter", "service", "guard"}
-# qstrs the module uses beside its function names (guard() checks the iterator's type)
-EXTRA_QSTRS = {"__del__", "iterator"}
+# qstrs the module uses beside its function names (guard() checks the iterator's
+# type; "function" names the type of the module's function objects)
+EXTRA_QSTRS = {"__del__", "iterator", "function"}
 SIM_FUNCS = {"sim_address", "sim_write_byte", "sim_read_byte", "sim_controller_nack", "sim_stop",
              "sim_bus_error", "sim_poll", "sim_set_time"}
 PORT_IDS = {"sim": 0, "samd51": 1, "samd21": 2, "rp2040": 3, "rp2350": 4, "stm32f4": 5, "stm32l4": 6,
@@ -73,6 +74,14 @@ def test_every_module_loads_and_registers_its_functions(dist):
         assert m.call("counter", 0, 0) == -24          # I2CT_PORT_ESTATE: not open
         if port == "null":
             assert m.call("open", 0, 1, 2, b"\x40", 0) == -20
+        # the module checks the count itself (the runtime's arg_check_num_sig raises)
+        with pytest.raises(MpyException) as e:
+            m.call("counter", 0)
+        assert e.value.type_name == "TypeError", rel
+        assert "takes 2 positional arguments but 1 were given" in str(e.value), rel
+        with pytest.raises(MpyException) as e:
+            m.call("tx_put", 0, 5)
+        assert e.value.type_name == "TypeError", rel
 
 
 # One bus scenario through the sim port; every step's result.
@@ -150,6 +159,40 @@ def test_x64_module_argument_errors_in_micropython(dist, micropython, tmp_path):
     ]) + "\n"
     out = _run_micropython(micropython, tmp_path, dist["x64_6.3/i2ct_sim.mpy"], "_i2ct", script)
     assert out == ["TypeError"] * 4 + ["0 -24"]
+
+
+def test_x64_module_functions_act_as_builtin_functions(dist, micropython, tmp_path):
+    """The module's function objects (one type of its own, natmod/mpy_module.c)
+    print, fail and bind as the runtime's built-in functions do."""
+    script = "\n".join([
+        "import _i2ct as m",
+        "def t(f, *a, **k):",
+        "    try:",
+        "        print(f(*a, **k))",
+        "    except TypeError as e:",
+        "        print('TypeError', e)",
+        "print(m.open, type(m.open).__name__, callable(m.open), m.open is m.open)",
+        "t(m.counter, 0)",
+        "t(m.counter, 0, 1, x=2)",
+        "t(m.abi_version, 1)",
+        "t(m.set_regmap, 0, 0x40, b'ro', 0)",
+        "t(m.rx_take, 0, b'ro')",
+        "class C:",
+        "    f = m.abi_version",
+        "t(C().f)",
+        "t(m.set_regmap, 0, 0x40, None, 0)",
+    ]) + "\n"
+    out = _run_micropython(micropython, tmp_path, dist["x64_6.3/i2ct_sim.mpy"], "_i2ct", script)
+    assert out == [
+        "<function> function True True",
+        "TypeError function takes 2 positional arguments but 1 were given",
+        "TypeError function doesn't take keyword arguments",
+        "TypeError function takes 0 positional arguments but 1 were given",
+        "TypeError object with buffer protocol required",
+        "TypeError object with buffer protocol required",
+        "1",                 # a built-in function on a Python class: no self bound
+        "-24",
+    ]
 
 
 def test_demo_fixture_in_micropython(micropython, tmp_path):

@@ -116,6 +116,32 @@ extern const mpy_obj_type_t mpy_type_fun_builtin_var;
 #define MPY_FUN_VAR(name, n_min, n_max, c_fun) \
     const mpy_fun_var_t name = {{&mpy_type_fun_builtin_var}, MPY_FUN_SIG(n_min, n_max), {.var = (c_fun)}}
 
+/* A type whose objects are callable: the part of the runtime's type layout
+ * (MicroPython 1.20 and later) up to its first slot.  After base come the
+ * flags, the name (a qstr id), twelve one-byte slot indexes (make_new,
+ * print, call, unary_op, binary_op, attr, subscr, iter, buffer, protocol,
+ * parent, locals_dict; 0 = absent, k = slots[k - 1]) and the slots.  A
+ * module fills one at init (its name is a qstr known only at load time) and
+ * sets only the call slot: the runtime calls it as
+ *     call(self, n_args, n_kw, args)
+ * with the object that was called as self.  Without a print slot an object
+ * prints as "<name>"; the built-in functions' type is named "function". */
+/* The flags of the runtime's own built-in function types: as a class
+ * attribute such a function binds self, except on a class defined in Python
+ * (there it acts as a staticmethod). */
+#define MPY_TYPE_FLAG_BINDS_SELF  0x0020u
+#define MPY_TYPE_FLAG_BUILTIN_FUN 0x0040u
+#define MPY_TYPE_SLOT_INDEX_CALL  2
+#define MPY_TYPE_N_SLOT_INDEXES   12
+
+typedef struct {
+    mpy_obj_base_t base;
+    uint16_t flags;
+    uint16_t name;
+    uint8_t slot_index[MPY_TYPE_N_SLOT_INDEXES];
+    mpy_obj_t (*call)(mpy_obj_t self, size_t n_args, size_t n_kw, const mpy_obj_t *args);
+} mpy_obj_type_call_t;
+
 /* What mpy_init receives: the module's top-level function object.  Only the
  * leading fields are declared (the rest is not ours to touch). */
 typedef struct {
@@ -153,7 +179,11 @@ typedef struct {
     mpy_obj_t (*call_function_n_kw)(mpy_obj_t fun, size_t n_args_kw, const mpy_obj_t *args); /* 27 */
     void *unused_28_33[6];
     void (*raise)(mpy_obj_t exc);                                      /* 34 */
-    void *unused_35_54[20];
+    void *unused_35_43[9];
+    /* raises TypeError (the runtime's own message) unless n_kw is 0 or sig
+     * takes keywords and n_args is within sig (MPY_FUN_SIG) */
+    void (*arg_check_num_sig)(size_t n_args, size_t n_kw, uint32_t sig); /* 44 */
+    void *unused_45_54[10];
     void (*raise_msg)(const mpy_obj_type_t *exc_type, const char *msg); /* 55 */
     const mpy_obj_type_t *(*obj_get_type)(mpy_obj_t obj);              /* 56 */
     void *unused_57_63[7];
@@ -184,6 +214,7 @@ MPY_SLOT_CHECK(store_global, 13);
 MPY_SLOT_CHECK(obj_get_type, 56);
 MPY_SLOT_CHECK(call_function_n_kw, 27);
 MPY_SLOT_CHECK(raise, 34);
+MPY_SLOT_CHECK(arg_check_num_sig, 44);
 MPY_SLOT_CHECK(raise_msg, 55);
 MPY_SLOT_CHECK(load_method_maybe, 64);
 MPY_SLOT_CHECK(get_buffer, 65);
