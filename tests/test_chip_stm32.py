@@ -3,10 +3,10 @@ against the register models, with the real engine and glue compiled in."""
 import pytest
 
 from tests.chips import measure
+from tests.chips.bus import ACK, HOLD, NACK, SENT
 from tests.chips.stm32 import BOARD, CHIPS, Stm32Chip, pin
 from tests.chips.stm32_i2c_v1 import ModelError as V1ModelError
 
-ACK, NACK, HOLD, SENT = 0, 1, 2, 0x100
 EPIN, EBUSY, EADDR, EINST, ESTATE = -20, -21, -22, -23, -24
 SEG_READ, SEG_RESTART, SEG_ENDED, SEG_HELD = 0x100, 0x200, 0x400, 0x1000
 SEG_ACK_WAIT, SEG_CTRL_NACK, SEG_TIMEOUT, SEG_BUS_ERROR = 0x2000, 0x4000, 0x8000, 0x10000

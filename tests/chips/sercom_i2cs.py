@@ -22,7 +22,7 @@ The bus side (`address`, `write_byte`, `read_byte`, `controller_nack`,
 so one controller-side bus model can drive either.
 """
 
-ACK, NACK, HOLD, SENT = 0, 1, 2, 0x100
+from .bus import ACK, HOLD, NACK, SENT  # noqa: F401 (the models' result codes)
 
 # register offsets / bits (kept here independently of the C headers, so a
 # wrong offset in the driver shows up as a model error)

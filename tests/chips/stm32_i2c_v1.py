@@ -23,7 +23,7 @@ Facts modelled (RM0090, section 27), typed in independently of the C headers:
   error (ITERREN: BERR/ARLO/AF/OVR/TIMEOUT).
 """
 
-ACK, NACK, HOLD, SENT = 0, 1, 2, 0x100
+from .bus import ACK, HOLD, NACK, SENT  # noqa: F401 (the models' result codes)
 
 CR1, CR2, OAR1, OAR2, DR, SR1, SR2, CCR, TRISE = 0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20
 PE, ACKBIT, SWRST, NOSTRETCH = 1, 1 << 10, 1 << 15, 1 << 7

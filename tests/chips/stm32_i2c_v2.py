@@ -22,7 +22,7 @@ Facts modelled:
   (ERRIE: BERR, ARLO, OVR, TIMEOUT).
 """
 
-ACK, NACK, HOLD, SENT = 0, 1, 2, 0x100
+from .bus import ACK, HOLD, NACK, SENT  # noqa: F401 (the models' result codes)
 
 CR1, CR2, OAR1, OAR2, TIMINGR, TIMEOUTR, ISR, ICR, PECR, RXDR, TXDR = (
     0x00, 0x04, 0x08, 0x0C, 0x10, 0x14, 0x18, 0x1C, 0x20, 0x24, 0x28)
