@@ -76,7 +76,8 @@ def summary_rows(r):
     rows = []
     for c in r["chips"]:
         us = c["reg_us"]
-        rows.append(("%s @ %d MHz: register mode, worst us per byte" % (c["label"], c["mhz"]),
+        rows.append(("%s @ %d MHz: register mode, worst us per byte (shipped .mpy)" % (
+                         c["label"], c["mhz"]),
                      "%.2f us (%d instr); %.0f kHz max bus" % (
                          us, max(c["reg_in"]["max"], c["reg_out"]["max"]), c["reg_max_khz"]),
                      "< 1 us", "yes" if us < 1 else "no"))
@@ -136,8 +137,12 @@ def markdown(r):
         "",
         "## ISR cost per chip (unicorn, register models of tests/chips)",
         "",
-        "The compiled driver + engine + glue run in unicorn against the register models. For each",
-        "data byte, the instructions of every interrupt entry that byte causes are summed.",
+        "Measured on the bytes that ship: the text of each chip's `dist/<arch>_6.3/i2ct_<chip>.mpy`",
+        "is loaded into the chip model in unicorn, its relocations resolved as MicroPython's loader",
+        "does (tests/chips/mpy_loader.py), and the module's own functions are called (open,",
+        "set_regmap, rx_want, tx_put, ...) as a board's Python would; its interrupt handler runs",
+        "against the register models. For each data byte, the instructions of every interrupt",
+        "entry that byte causes are summed.",
         "Register mode: index byte + 16 writes, repeated START, 16 reads. Request mode: credit",
         "granted / 17 bytes queued before the bytes (no holds). Columns: mean/max instructions per",
         "byte; `worst entry` is the longest single interrupt entry in the whole run (address,",
@@ -152,6 +157,10 @@ def markdown(r):
         "under 1 us per byte in register mode. Instruction counts are deterministic (min = max",
         "over the %d repeats)." % (r["chips"][0]["repeats"] if r["chips"] else 0),
         "",
+        "`test build reg in / out`: mean instructions per byte in register mode of the",
+        "fixed-address ELF the chip tests run (tests/chips/build.py: the same sources compiled",
+        "file by file), for comparison; the .mpy is compiled as one unit with -fwhole-program.",
+        "",
     ]
     rows = []
     for c in r["chips"]:
@@ -159,10 +168,12 @@ def markdown(r):
         rows.append((c["label"], c["mhz"], f("reg_in"), f("reg_out"), f("req_in"), f("req_out"),
                      c["worst"]["median"], "%.2f" % c["reg_us"], "%.2f" % c["req_us"],
                      "%.0f" % c["reg_max_khz"], "%.0f" % c["req_max_khz"],
-                     "%.1f" % (FMPLUS_US_PER_BYTE / c["reg_us"])))
+                     "%.1f" % (FMPLUS_US_PER_BYTE / c["reg_us"]),
+                     "%.0f / %.0f" % (c["test_build"]["reg_in"]["mean"],
+                                      c["test_build"]["reg_out"]["mean"])))
     lines.append(table(("chip", "MHz", "reg in", "reg out", "req in", "req out", "worst entry",
                         "reg us/byte", "req us/byte", "reg max bus kHz", "req max bus kHz",
-                        "Fm+ margin (reg)"), rows))
+                        "Fm+ margin (reg)", "test build reg in / out"), rows))
     lines += [
         "",
         "On SAMD the SERCOM holds SCL from each byte until the interrupt has answered it",
@@ -171,16 +182,17 @@ def markdown(r):
         "RP2040/RP2350 (16-byte FIFOs) and STM32 (data register + shift register) take the next",
         "byte while the interrupt runs, so they do not stretch while the ISR keeps up.",
         "",
-        "RAM from the same ELF's symbols (.bss/.data objects): per target instance =",
-        "sizeof(i2ct_engine_t) (the glue's `targets[]` slot) + the port's `ports[]` slot; module",
-        "statics = everything else (mostly the RAM copy of the vector table). Both target slots",
-        "are allocated when the module loads.",
+        "RAM: module total = the .mpy's bss (allocated when the module loads, both target slots",
+        "included). Per target instance = sizeof(i2ct_engine_t) (the glue's `targets[]` slot) +",
+        "the port's `ports[]` slot, read from the test build's symbols (the .mpy has none; the",
+        "objects come from the same headers); module statics = total - 2 instances (mostly the",
+        "RAM copy of the vector table).",
         "",
     ]
     rows = [(c["label"], c["ram"]["engine"], c["ram"]["port"], c["ram"]["instance"],
              c["ram"]["shared"], c["ram"]["total"]) for c in r["chips"]]
     lines.append(table(("chip", "engine B", "port B", "per instance B", "module statics B",
-                        "module total B"), rows))
+                        "module total B (.mpy bss)"), rows))
     q = r["requests"]
     lines += [
         "",

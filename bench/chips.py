@@ -1,5 +1,8 @@
-"""ISR cost per chip: the compiled drivers run in unicorn against the register
-models of tests/chips (the harness is imported, not copied).
+"""ISR cost per chip: the shipped dist/<arch>_6.3/i2ct_<chip>.mpy runs in
+unicorn against the register models of tests/chips (the harness is imported,
+not copied): tests/chips/mpy_loader.py puts the module's text into the chip's
+RAM and resolves its relocations as the firmware's loader does, and the
+chip's glue calls go to the module's functions (EmulatedChip.load_mpy).
 
 For every data byte the controller moves, the instructions of every interrupt
 entry that byte causes are added up (on some blocks one byte raises two
@@ -8,6 +11,10 @@ the chip's usual clock; not counted: exception entry/exit (12-15 cycles each
 way on Cortex-M), multi-cycle instructions (loads, taken branches), flash and
 peripheral bus wait states.  Instruction counts are deterministic: repeated
 runs give the same figures (min = max), which the table shows.
+
+The fixed-address test build the chip tests use (tests/chips/build.py,
+compiled file by file) is measured once more for comparison only: the module
+is compiled as one unit with -fwhole-program, so it differs.
 """
 import os
 
@@ -49,10 +56,23 @@ def available():
     return out
 
 
-def measure_chip(factory):
-    """One run: (MHz, dict of per-byte instruction lists and the worst single entry)."""
+def mpy_of(name):
+    """The shipped module of a chip; a clear error when it was not built."""
+    from tests.chips.mpy_loader import mpy_path
+    path = mpy_path(name)
+    if not os.path.exists(path):
+        raise FileNotFoundError("%s: no %s (build it with `make natmod`)"
+                                % (name, os.path.relpath(path, REPO)))
+    return path
+
+
+def measure_chip(factory, mpy=True):
+    """One run: (MHz, dict of per-byte instruction lists and the worst single
+    entry, the MpyGlue or None).  mpy=True: on the shipped .mpy; False: on the
+    test build."""
     chip = factory()
-    return chip.cfg["mhz"], measure.costs_per_action(chip)
+    glue = chip.load_mpy(mpy_of(chip.chip)) if mpy else None
+    return chip.cfg["mhz"], measure.costs_per_action(chip), glue
 
 
 def _elf_of(name):
@@ -60,11 +80,13 @@ def _elf_of(name):
     return family(name)[0].build(name)
 
 
-def ram(name, max_targets=2):
-    """RAM from the ELF the harness builds for the chip (the natmod's code and
-    data): STT_OBJECT symbols in .bss/.data.  Per target instance: the
-    engine's slot in the glue's `targets` array (sizeof(i2ct_engine_t)) plus
-    the port's slot in `ports`; the rest is shared by the module (the RAM
+def ram(name, max_targets=2, bss=None):
+    """RAM per target instance from the symbols of the ELF the harness builds
+    for the chip (STT_OBJECT symbols in .bss/.data; the .mpy has no symbols,
+    the objects come from the same headers): the engine's slot in the glue's
+    `targets` array (sizeof(i2ct_engine_t)) plus the port's slot in `ports`.
+    Module total: `bss` (the .mpy's, what the board allocates at load) if
+    given, else the ELF's objects; the rest is shared by the module (the RAM
     vector table copy, bookkeeping)."""
     from elftools.elf.elffile import ELFFile
     sizes = {}
@@ -77,9 +99,10 @@ def ram(name, max_targets=2):
                 sizes[sym.name] = sizes.get(sym.name, 0) + sym["st_size"]
     engine = sizes.get("targets", 0) // max_targets
     port = sizes.get("ports", 0) // max_targets
-    shared = sum(v for k, v in sizes.items() if k not in ("targets", "ports"))
-    return {"engine": engine, "port": port, "instance": engine + port, "shared": shared,
-            "total": sum(sizes.values()), "symbols": sizes}
+    total = sum(sizes.values()) if bss is None else bss
+    return {"engine": engine, "port": port, "instance": engine + port,
+            "shared": total - max_targets * (engine + port), "total": total,
+            "elf_total": sum(sizes.values()), "symbols": sizes}
 
 
 def _stats(values):
@@ -93,8 +116,10 @@ def run(repeats=3, only=None):
         if only and name not in only:
             continue
         runs = [measure_chip(factory) for _ in range(repeats)]
-        mhz = runs[0][0]
-        row = {"chip": name, "label": label, "mhz": mhz, "repeats": repeats}
+        mhz, _, glue = runs[0]
+        row = {"chip": name, "label": label, "mhz": mhz, "repeats": repeats,
+               "mpy": os.path.relpath(glue.path, REPO), "mpy_text": glue.text_size,
+               "mpy_bss": glue.bss_size}
         for key in ("reg_in", "reg_out", "req_in", "req_out"):
             means = sorted(_stats(r[1][key])[0] for r in runs)
             maxes = sorted(_stats(r[1][key])[1] for r in runs)
@@ -109,6 +134,11 @@ def run(repeats=3, only=None):
         # a byte lasts 9 bit times: the ISR keeps up while its time fits in one byte
         row["reg_max_khz"] = BITS_PER_BYTE * mhz * 1000 / reg_byte
         row["req_max_khz"] = BITS_PER_BYTE * mhz * 1000 / req_byte
-        row["ram"] = ram(name)
+        # the test build, once (deterministic): what the chip tests measure
+        _, elf, _ = measure_chip(factory, mpy=False)
+        row["test_build"] = {key: dict(zip(("mean", "max"), _stats(elf[key]))) for key in
+                             ("reg_in", "reg_out", "req_in", "req_out")}
+        row["test_build"]["worst"] = elf["worst"]
+        row["ram"] = ram(name, bss=glue.bss_size)
         rows.append(row)
     return rows

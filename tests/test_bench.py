@@ -1,15 +1,21 @@
-"""Smoke run of the benchmark (tiny repeat counts): it runs end to end and its
-output parses.  No timing is asserted."""
+"""Smoke run of the benchmark (tiny repeat counts): it runs end to end, its
+output parses and the chip figures come from the shipped .mpy files.  No
+timing is asserted."""
+import os
 import re
+import subprocess
 
 import pytest
 
 from bench import __main__ as bench_main
 from bench import chips, host
+from tests.chips import mpy_loader
 
 
 @pytest.fixture(scope="module")
 def report():
+    # the chip figures are measured on dist/<arch>_6.3/i2ct_<chip>.mpy (make is incremental)
+    subprocess.run(["make", "-s", "-C", bench_main.REPO, "natmod"], check=True)
     return bench_main.collect(smoke=True)
 
 
@@ -22,6 +28,38 @@ def test_every_chip_with_a_model_is_measured(report):
             assert 0 < c[key]["mean"] <= c[key]["max"], (c["chip"], key)
         assert c["worst"]["median"] >= c["reg_in"]["max"] or c["reg_in"]["max"] > 0
         assert c["ram"]["engine"] > 0 and c["ram"]["instance"] > c["ram"]["engine"]
+        assert c["ram"]["total"] == c["mpy_bss"] > 2 * c["ram"]["instance"]
+        for key in ("reg_in", "reg_out", "req_in", "req_out"):
+            tb = c["test_build"][key]
+            assert 0 < tb["mean"] <= tb["max"], (c["chip"], "test build", key)
+
+
+def test_chip_figures_are_measured_on_the_shipped_mpy(report):
+    for c in report["chips"]:
+        path = mpy_loader.mpy_path(c["chip"])
+        assert c["mpy"] == os.path.relpath(path, bench_main.REPO)
+        with open(path, "rb") as f:
+            _, _, text, bss, _ = mpy_loader.L.parse(f.read())
+        assert (c["mpy_text"], c["mpy_bss"]) == (len(text), bss), c["chip"]
+
+
+def test_load_mpy_sends_the_glue_calls_to_the_module():
+    name, _, factory = chips.available()[0]
+    chip = factory()
+    glue = chip.load_mpy(chips.mpy_of(name))
+    assert chip.open == glue.open and chip.call == glue.call
+    chip.open_board([0x50])
+    assert chip.set_regmap(0, 0x50, 16)[1] == 0
+    n = (chip.cfg["n_vectors"] - 16)
+    assert any(glue.handler_in_text(irq) for irq in range(n)), "no vector into the module text"
+    chip.close(0)
+    assert not any(glue.handler_in_text(irq) for irq in range(n))
+
+
+def test_missing_mpy_names_the_file_and_the_fix(monkeypatch):
+    monkeypatch.setattr(mpy_loader, "mpy_path", lambda chip: "/nonexistent/i2ct_%s.mpy" % chip)
+    with pytest.raises(FileNotFoundError, match=r"samd51: no .*i2ct_samd51\.mpy .*make natmod"):
+        chips.mpy_of("samd51")
 
 
 def test_request_figures_have_every_round_trip(report):

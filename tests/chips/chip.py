@@ -134,6 +134,31 @@ class EmulatedChip:
         addr = at if at is not None else self.emu.scratch_base - 0x400
         return addr, self.call("i2ct_set_regmap", t, address, addr, size, flags)
 
+    def load_mpy(self, path=None):
+        """Run the shipped module instead of the test build: load
+        dist/<arch>_6.3/i2ct_<chip>.mpy (or `path`) with mpy_loader.MpyGlue and
+        send this chip's glue calls (open, call, close, set_regmap, tx_put,
+        rx_take) to the module's functions.  Returns the MpyGlue."""
+        from .mpy_loader import MpyGlue
+        glue = MpyGlue(self, path)
+        regmap_at = self.emu.scratch_base - 0x400
+        if glue.end > regmap_at:
+            raise ValueError("%s: module text+bss end at 0x%x, over the register memory at 0x%x"
+                             % (glue.path, glue.end, regmap_at))
+
+        def set_regmap(t, address, size, flags=0, at=None):
+            addr = at if at is not None else regmap_at
+            return addr, glue.set_regmap(t, address, addr, size, flags)
+
+        self.mpy = glue
+        self.call = glue.call
+        self.open = glue.open
+        self.close = glue.close
+        self.tx_put = glue.tx_put
+        self.rx_take = glue.rx_take
+        self.set_regmap = set_regmap
+        return glue
+
     def isr_counts(self, reason):
         """Instructions of every interrupt entry that served `reason` (the model's irq_reason)."""
         return [n for _, n, why in self.emu.irq_log if why == reason]

@@ -1,7 +1,9 @@
 """Interrupt instructions per data byte: the bus scenarios that measure the
 compiled drivers in unicorn, shared by the chip tests (tests/test_chip_*.py:
-figures by what each interrupt entry served) and the benchmark
-(bench/chips.py: figures by the controller action that caused the entries).
+figures by what each interrupt entry served, on the test build) and the
+benchmark (bench/chips.py: figures by the controller action that caused the
+entries, on the shipped .mpy: EmulatedChip.load_mpy points the chip's glue
+calls at the module's functions first; the scenarios only use those calls).
 
 Register mode (served inside the interrupt): index byte + N writes, repeated
 START, N reads, at 0x50.  Request mode: N bytes written with the credit
