@@ -49,6 +49,7 @@ def request_figures(rows):
     for key in ("w1", "w32", "r1", "r32"):
         n = int(key[1:])
         ours = rows["ours_%s_us" % key]
+        queued = rows["queued_%s_us" % key]
         lean = rows["lean_%s_us" % key]
         peer = rows["peer_%s_us" % key]
         src = rows["src_%s_us" % key]
@@ -64,6 +65,7 @@ def request_figures(rows):
             "bytes": n,
             "ours_raw": spread([ours[i] / empty[i] for i in range(r)]),
             "ours": spread([ours_net[i] / empty[i] for i in range(r)]),
+            "queued": spread([(queued[i] - lean[i]) / empty[i] for i in range(r)]),
             "lean": spread([lean[i] / empty[i] for i in range(r)]),
             "sim": spread([simb[i] / empty[i] for i in range(r)]),
             "peer": spread([peer_net[i] / empty[i] for i in range(r)]),

@@ -102,11 +102,13 @@ def test_spread_and_ratio_math():
     assert s == {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3}
     rows = {"empty_us": [0.1, 0.2]}
     for key in ("w1", "w32", "r1", "r32"):
-        rows.update({"ours_%s_us" % key: [2.1, 4.2], "lean_%s_us" % key: [1.1, 2.2],
+        rows.update({"ours_%s_us" % key: [2.1, 4.2], "queued_%s_us" % key: [1.6, 3.2],
+                     "lean_%s_us" % key: [1.1, 2.2],
                      "peer_%s_us" % key: [3.1, 6.2], "src_%s_us" % key: [0.1, 0.2],
                      "sim_%s_us" % key: [5.0, 10.0], "steps_%s" % key: [2.0, 2.0]})
     f = host.request_figures(rows)
     assert f["w1"]["ours"]["median"] == pytest.approx(10.0)
+    assert f["w1"]["queued"]["median"] == pytest.approx(5.0)
     assert f["w1"]["peer_vs_ours"]["median"] == pytest.approx(3.0)
     assert f["w1"]["req_per_s"]["max"] == pytest.approx(1e6)
 
