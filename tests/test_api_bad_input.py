@@ -75,6 +75,7 @@ CONSTRUCTOR_CASES = [
     ("scl is a list", ([5], SDA, (0x40,)), TypeError, "scl must be a Pin"),
     ("negative pin number", (-1, SDA, (0x40,)), ValueError, "negative"),
     ("unknown pin name", ("nonsense", SDA, (0x40,)), ValueError, "not a pin name"),
+    ("board pin name", ("D9", SDA, (0x40,)), ValueError, "pass machine.Pin"),
     ("unknown Pin repr", (Pinlike("Pin(weird)"), SDA, (0x40,)), ValueError, "not a pin name"),
     ("scl and sda the same", (SCL, SCL, (0x40,)), ValueError, "same pin"),
     ("same pin by two names", ("GP5", 5, (0x40,)), ValueError, "same pin"),
@@ -89,9 +90,10 @@ def test_constructor_rejects(case):
 
 
 @pytest.mark.parametrize("pin,number", [
-    ("GP5", 5), ("GPIO17", 17), ("PA22", 22), ("PB06", 38), ("D9", 9), ("12", 12),
+    ("GP5", 5), ("GPIO17", 17), ("PA22", 22), ("PB06", 38), ("12", 12),
     (Pinlike("Pin(GPIO3, mode=IN)"), 3), (Pinlike("Pin('PA12')"), 12),
     (Pinlike("Pin(Pin.cpu.B7, mode=AF_OD)"), 39), (Pinlike("Pin(21)"), 21),
+    (Pinlike("Pin(Pin.cpu.PA19, mode=IN, pull=PULL_OFF)"), 19),
 ])
 def test_pin_forms_accepted(pin, number):
     assert i2cperipheral._pin_number(pin, "scl") == number

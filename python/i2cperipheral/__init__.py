@@ -221,24 +221,29 @@ def _pin_number(pin, what):
     if isinstance(pin, str):
         name = pin
     elif hasattr(pin, "value"):  # a machine.Pin: its repr names the pin
+        # rp2 "Pin(GPIO5, ...)", esp32 "Pin(5)", samd "Pin(Pin.cpu.PA19, ...)",
+        # stm32 "Pin(Pin.cpu.B6, ...)"
         name = repr(pin)
         start = name.find("(")
         name = name[start + 1:].split(",")[0].split(")")[0].strip("'\" ")
         if name.startswith("Pin.cpu."):
-            name = "P" + name[8:]
+            name = name[8:]
+            if not (len(name) > 2 and name[0] == "P" and name[1].isalpha()):
+                name = "P" + name
     else:
         raise TypeError("%s must be a Pin, a pin name or a pin number, not %s"
                         % (what, _type_name(pin)))
     number = _parse_pin_name(name)
     if number is None:
-        raise ValueError("%s pin %r is not a pin name this library knows (GPIOn, Pxnn, n)"
-                         % (what, name))
+        raise ValueError("%s pin %r is not a pin name this library knows (GPIOn, Pxnn, n); "
+                         "for a board name pass machine.Pin(%r)" % (what, name, name))
     return number
 
 
 def _parse_pin_name(name):
     upper = name.upper()
-    for prefix in ("GPIO", "GP", "IO", "D"):
+    # Board names (D9, X9, SCL...) differ per board: pass a machine.Pin for those.
+    for prefix in ("GPIO", "GP", "IO"):
         if upper.startswith(prefix) and upper[len(prefix):].isdigit():
             return int(upper[len(prefix):])
     if upper.isdigit():
