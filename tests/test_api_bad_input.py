@@ -284,6 +284,14 @@ def test_serve_memory_rejects(case):
         dev.serve_memory(*args, **kw)
 
 
+def test_more_memories_than_the_engine_holds():
+    dev = make(SCL, SDA, (0x40, 0x41, 0x42, 0x43, 0x44))
+    for address in (0x40, 0x41, 0x42, 0x43):
+        dev.serve_memory(address, bytearray(4))
+    with pytest.raises(ValueError, match="no room left.*4 memories per target"):
+        dev.serve_memory(0x44, bytearray(4))
+
+
 def test_memory_changed_on_request_mode_address():
     dev = make(SCL, SDA, (0x40,))
     with pytest.raises(ValueError, match="not served from memory"):

@@ -22,7 +22,7 @@ except ImportError:  # CPython
 
 
 from ._abi import (
-    ABI_VERSION, MAX_ADDRESSES, MAX_TARGETS, PORT_SIM, COUNTER_NAMES, SEG_READ, SEG_RESTART, SEG_ENDED,
+    ABI_VERSION, MAX_ADDRESSES, MAX_REGMAPS, MAX_TARGETS, PORT_SIM, COUNTER_NAMES, SEG_READ, SEG_RESTART, SEG_ENDED,
     SEG_HELD, SEG_ACK_WAIT, SEG_TIMEOUT, E_INVAL, E_NOSPC, E_EXIST, E_NOENT, E_STATE,
     PORT_EPIN, PORT_EBUSY, PORT_EADDR, PORT_EINST, PORT_ESTATE, OPEN_SMBUS,
     CFG_MAX_STRETCH_US, CFG_FILLER, REG_INDEX16, REG_NO_WRAP,
@@ -265,8 +265,13 @@ def _check_result(code, context):
         raise ValueError("%s: pins or I2C block already in use" % context)
     if code == PORT_EADDR:
         raise ValueError("%s: the hardware cannot match this set of addresses" % context)
-    if code in (E_INVAL, E_NOSPC, E_EXIST):
-        raise ValueError("%s: invalid argument (code %d)" % (context, code))
+    if code == E_NOSPC:
+        raise ValueError("%s: no room left in the engine's table (at most %d addresses, "
+                         "%d memories per target)" % (context, MAX_ADDRESSES, MAX_REGMAPS))
+    if code == E_EXIST:
+        raise ValueError("%s: already configured" % context)
+    if code == E_INVAL:
+        raise ValueError("%s: argument out of range" % context)
     if code == PORT_EINST:
         raise RuntimeError("%s: no free target instance" % context)
     if code in (E_NOENT, E_STATE):

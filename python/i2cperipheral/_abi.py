@@ -72,6 +72,7 @@ SIM_CLOSED = -1
 
 # Compile-time sizes.
 MAX_ADDRESSES = 8
+MAX_REGMAPS = 4
 MAX_TARGETS = 2
 QUEUE_LEN = 8
 RX_SIZE = 128
