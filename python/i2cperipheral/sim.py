@@ -46,6 +46,8 @@ from ._abi import (
 
 # A read segment whose length is the first byte read (SMBus block read).
 BLOCK = -1
+# The same followed by one more byte (the PEC of an SMBus block read with PEC).
+BLOCK_PEC = -2
 # SMBus 2.0 / Linux I2C_SMBUS_BLOCK_MAX.
 BLOCK_MAX = 32
 
@@ -328,7 +330,8 @@ class SimBus:
     def transfer(self, segments, abort_after=None, abort="stop"):
         """An i2ctransfer-style list: ('w', addr, data) writes data,
         ('r', addr, n) reads n bytes (sim.BLOCK: a count byte, then that
-        many).  Repeated START between segments, one STOP at the end.
+        many; sim.BLOCK_PEC: the same, then one PEC byte more).  Repeated
+        START between segments, one STOP at the end.
 
         abort_after=k cuts the transfer after k data bytes (counted over all
         segments; 0 = right after the first address) with `abort`:
@@ -352,10 +355,10 @@ class SimBus:
             if d == "w":
                 norm.append(("w", addr, _check_data(arg, "write data")))
             elif d == "r":
-                if arg != BLOCK and (not isinstance(arg, int) or isinstance(arg, bool)
-                                     or arg < 0):
-                    raise ValueError("read length must be an int >= 0 or sim.BLOCK, not %r"
-                                     % (arg,))
+                if arg not in (BLOCK, BLOCK_PEC) and (
+                        not isinstance(arg, int) or isinstance(arg, bool) or arg < 0):
+                    raise ValueError("read length must be an int >= 0, sim.BLOCK or "
+                                     "sim.BLOCK_PEC, not %r" % (arg,))
                 norm.append(("r", addr, arg))
             else:
                 raise ValueError("segment direction must be 'w' or 'r', not %r" % (d,))
@@ -537,7 +540,7 @@ class SimBus:
             if is_read:
                 got = bytearray()
                 tr.data.append(got)
-                total = arg if arg != BLOCK else 1
+                total = arg if arg >= 0 else 1
                 cut = self._abort_due(tr, count, total > 0 or si < last_seg)
                 vals = yield from self._load(tr, sel, addr, 0, self._waits(tr, cut or (
                     tr.abort_after is None and total == 0 and si == last_seg)))
@@ -548,14 +551,14 @@ class SimBus:
                     got.append(byte)
                     i += 1
                     count += 1
-                    if arg == BLOCK and i == 1:
+                    if arg < 0 and i == 1:
                         if byte > BLOCK_MAX:
                             tr.error = "block count %d out of range 0..%d" % (byte, BLOCK_MAX)
                             tr.data[-1] = bytes(got)
                             self._ack_bit(sel, False)
                             self._stop()
                             return
-                        total = 1 + byte
+                        total = 1 + byte + (arg == BLOCK_PEC)
                     last = i >= total
                     self._ack_bit(sel, not last)
                     cut = self._abort_due(tr, count, not last or si < last_seg)
