@@ -13,10 +13,19 @@
  * kernel would put on the wire; the server answers with a status and the
  * bytes read.  Each exchange is bounded by a 10 s socket timeout.
  *
+ * I2C_PEC (SMBus Packet Error Checking) behaves as Linux's emulation of SMBus
+ * over plain I2C messages: CRC-8 (polynomial 0x07, initial 0) over each
+ * message's address byte (with its R/W bit) and data bytes; a transaction
+ * ending in a write gets the PEC byte appended, one ending in a read reads one
+ * byte more and fails with EBADMSG when it does not match.  Quick commands and
+ * I2C block transfers carry no PEC.  I2C_RDWR and read()/write() are not
+ * affected by it, as in Linux.
+ *
  * Wire format (little-endian):
  *   request:  u32 'I2CS', u32 n; n times { u16 addr, u16 flags, u16 len,
  *             len data bytes if a write }   flags: 1 read, 2 first byte is
- *             the length (SMBus block read)
+ *             the length (SMBus block read; len then is 1, or 2 when one
+ *             byte, the PEC, follows the block)
  *   reply:    i32 status (0 or -errno); then for each read message
  *             { u16 len, len bytes }
  */
@@ -43,6 +52,7 @@
 
 static unsigned char is_ours[MAX_FD];
 static uint16_t slave_addr[MAX_FD];
+static unsigned char pec_on[MAX_FD];
 
 typedef int (*open_fn)(const char *, int, ...);
 typedef int (*openat_fn)(int, const char *, int, ...);
@@ -119,6 +129,7 @@ static int open_bus(const char *path, int *handled) {
     }
     is_ours[fd] = 1;
     slave_addr[fd] = 0;
+    pec_on[fd] = 0;
     return fd;
 }
 
@@ -209,6 +220,14 @@ static int exchange(int fd, struct i2c_msg *msgs, int n) {
         errno = EINVAL;
         return -1;
     }
+    for (int i = 0; i < n; i++) {  /* all checked before a byte goes out */
+        if (msgs[i].len > MAX_MSG_LEN || (msgs[i].flags & I2C_M_TEN) ||
+            ((msgs[i].flags & I2C_M_RECV_LEN) &&
+             (!(msgs[i].flags & I2C_M_RD) || msgs[i].len < 1 || msgs[i].len > 2))) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
     uint8_t head[8];
     uint32_t magic = 0x53433249u, count = (uint32_t)n;  /* "I2CS" */
     memcpy(head, &magic, 4);
@@ -218,10 +237,6 @@ static int exchange(int fd, struct i2c_msg *msgs, int n) {
         return -1;
     }
     for (int i = 0; i < n; i++) {
-        if (msgs[i].len > MAX_MSG_LEN || (msgs[i].flags & I2C_M_TEN)) {
-            errno = EINVAL;
-            return -1;
-        }
         int rd = (msgs[i].flags & I2C_M_RD) != 0;
         uint16_t m[3] = {msgs[i].addr,
                          (uint16_t)(rd | ((msgs[i].flags & I2C_M_RECV_LEN) ? 2 : 0)),
@@ -250,7 +265,10 @@ static int exchange(int fd, struct i2c_msg *msgs, int n) {
             errno = EIO;
             return -1;
         }
-        uint16_t room = (msgs[i].flags & I2C_M_RECV_LEN) ? 1 + I2C_SMBUS_BLOCK_MAX : msgs[i].len;
+        /* a block read's len is what it reads besides the block: the count
+         * byte (and the PEC); its buffer has I2C_SMBUS_BLOCK_MAX bytes more */
+        uint16_t room = (msgs[i].flags & I2C_M_RECV_LEN) ? msgs[i].len + I2C_SMBUS_BLOCK_MAX
+                                                         : msgs[i].len;
         for (uint16_t k = 0; k < len; k++) {
             uint8_t b;
             if (recv_all(fd, &b, 1) < 0) {
@@ -268,11 +286,28 @@ static int exchange(int fd, struct i2c_msg *msgs, int n) {
     return n;
 }
 
+/* ---- SMBus PEC: CRC-8, x^8 + x^2 + x + 1, initial 0, MSB first --------------------- */
+static uint8_t crc8(uint8_t crc, const uint8_t *p, size_t n) {
+    while (n--) {
+        crc ^= *p++;
+        for (int b = 0; b < 8; b++) {
+            crc = (uint8_t)(crc & 0x80 ? (crc << 1) ^ 0x07 : crc << 1);
+        }
+    }
+    return crc;
+}
+
+/* crc continued over a message as it goes on the wire: address byte, data */
+static uint8_t msg_pec(uint8_t crc, const struct i2c_msg *m) {
+    uint8_t a = (uint8_t)(m->addr << 1 | ((m->flags & I2C_M_RD) ? 1 : 0));
+    return crc8(crc8(crc, &a, 1), m->buf, m->len);
+}
+
 /* ---- SMBus as I2C messages, as the kernel's emulation does ----------------------- */
 static int smbus(int fd, struct i2c_smbus_ioctl_data *a) {
     uint16_t addr = slave_addr[fd];
-    uint8_t w[2 + I2C_SMBUS_BLOCK_MAX + 1];
-    uint8_t r[1 + I2C_SMBUS_BLOCK_MAX];
+    uint8_t w[2 + I2C_SMBUS_BLOCK_MAX + 1];   /* command, count, block, PEC */
+    uint8_t r[1 + I2C_SMBUS_BLOCK_MAX + 1];   /* count, block, PEC */
     struct i2c_msg m[2] = {{addr, 0, 1, w}, {addr, I2C_M_RD, 0, r}};
     int n = 2;
     int rd = a->read_write == I2C_SMBUS_READ;
@@ -342,7 +377,9 @@ static int smbus(int fd, struct i2c_smbus_ioctl_data *a) {
                 return -1;
             }
             if (rd) {
-                m[1].len = d->block[0] ? d->block[0] : I2C_SMBUS_BLOCK_MAX;
+                /* the old (broken) call always reads 32 bytes, as Linux's i2c-dev */
+                m[1].len = a->size == I2C_SMBUS_I2C_BLOCK_BROKEN ? I2C_SMBUS_BLOCK_MAX
+                                                                : d->block[0];
             } else {
                 memcpy(w + 1, d->block + 1, d->block[0]);
                 m[0].len = d->block[0] + 1u;
@@ -353,8 +390,36 @@ static int smbus(int fd, struct i2c_smbus_ioctl_data *a) {
             errno = EOPNOTSUPP;
             return -1;
     }
+    int with_pec = pec_on[fd] && a->size != I2C_SMBUS_QUICK &&
+                   a->size != I2C_SMBUS_I2C_BLOCK_DATA && a->size != I2C_SMBUS_I2C_BLOCK_BROKEN;
+    uint8_t partial = 0;
+    if (with_pec) {
+        if (!(m[0].flags & I2C_M_RD)) {
+            if (n == 1) {                  /* write only: the PEC goes out last */
+                w[m[0].len] = msg_pec(0, &m[0]);
+                m[0].len++;
+            } else {                       /* write, then read: the CRC runs on */
+                partial = msg_pec(0, &m[0]);
+            }
+        }
+        if (m[n - 1].flags & I2C_M_RD) {
+            m[n - 1].len++;                /* one byte more: the device's PEC */
+        }
+    }
     if (exchange(fd, m, n) < 0) {
         return -1;
+    }
+    if (with_pec && (m[n - 1].flags & I2C_M_RD)) {
+        struct i2c_msg *last = &m[n - 1];
+        if (last->len < 1) {
+            errno = EPROTO;
+            return -1;
+        }
+        last->len--;
+        if (last->buf[last->len] != msg_pec(partial, last)) {
+            errno = EBADMSG;
+            return -1;
+        }
     }
     if (!rd && a->size != I2C_SMBUS_PROC_CALL && a->size != I2C_SMBUS_BLOCK_PROC_CALL) {
         return 0;
@@ -388,6 +453,29 @@ static int smbus(int fd, struct i2c_smbus_ioctl_data *a) {
     return 0;
 }
 
+/* I2C_RDWR: an I2C_M_RECV_LEN message says in buf[0] how many bytes it reads
+ * besides the block (1, or 2 with a PEC) and has room for 32 more (Linux's
+ * i2c-dev rule); the caller's message array is left as it was. */
+static int rdwr(int fd, struct i2c_rdwr_ioctl_data *rw) {
+    struct i2c_msg m[MAX_MSGS];
+    if (rw->nmsgs < 1 || rw->nmsgs > MAX_MSGS) {
+        errno = EINVAL;
+        return -1;
+    }
+    for (unsigned i = 0; i < rw->nmsgs; i++) {
+        m[i] = rw->msgs[i];
+        if (m[i].flags & I2C_M_RECV_LEN) {
+            if (!(m[i].flags & I2C_M_RD) || m[i].len < 1 || m[i].buf[0] < 1 ||
+                m[i].len < m[i].buf[0] + I2C_SMBUS_BLOCK_MAX) {
+                errno = EINVAL;
+                return -1;
+            }
+            m[i].len = m[i].buf[0];
+        }
+    }
+    return exchange(fd, m, (int)rw->nmsgs);
+}
+
 int ioctl(int fd, unsigned long request, ...) {
     va_list ap;
     va_start(ap, request);
@@ -402,7 +490,7 @@ int ioctl(int fd, unsigned long request, ...) {
             *(unsigned long *)arg = I2C_FUNC_I2C | I2C_FUNC_SMBUS_QUICK | I2C_FUNC_SMBUS_BYTE |
                 I2C_FUNC_SMBUS_BYTE_DATA | I2C_FUNC_SMBUS_WORD_DATA | I2C_FUNC_SMBUS_PROC_CALL |
                 I2C_FUNC_SMBUS_BLOCK_DATA | I2C_FUNC_SMBUS_BLOCK_PROC_CALL |
-                I2C_FUNC_SMBUS_I2C_BLOCK;
+                I2C_FUNC_SMBUS_I2C_BLOCK | I2C_FUNC_SMBUS_PEC;
             return 0;
         case I2C_SLAVE:
         case I2C_SLAVE_FORCE:
@@ -420,14 +508,14 @@ int ioctl(int fd, unsigned long request, ...) {
             return 0;
         case I2C_RETRIES:
         case I2C_TIMEOUT:
+            return 0;
         case I2C_PEC:
+            pec_on[fd] = value != 0;
             return 0;
         case I2C_SMBUS:
             return smbus(fd, (struct i2c_smbus_ioctl_data *)arg);
-        case I2C_RDWR: {
-            struct i2c_rdwr_ioctl_data *rw = arg;
-            return exchange(fd, rw->msgs, (int)rw->nmsgs);
-        }
+        case I2C_RDWR:
+            return rdwr(fd, arg);
         default:
             errno = ENOTTY;
             return -1;

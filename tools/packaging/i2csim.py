@@ -99,7 +99,13 @@ class Server:
             if d == "w":
                 segments.append(("w", addr, arg))
             else:
-                segments.append(("r", addr, sim.BLOCK if recv_len else arg))
+                if not recv_len:
+                    segments.append(("r", addr, arg))
+                elif arg in (1, 2):   # count byte first (+ the PEC byte after the block)
+                    segments.append(("r", addr, sim.BLOCK if arg == 1 else sim.BLOCK_PEC))
+                else:
+                    self._reply(client, -errno.EINVAL, [])
+                    return
         try:
             client.transfer = self.bus.transfer(segments)
         except (ValueError, TypeError):
