@@ -19,7 +19,16 @@
 # answers from the last command, with the PEC over the read address only.
 #
 # From a Linux host with PEC: i2cset -y 1 0x2a 0x03 0x5a bp ; i2cget -y 1 0x2a 0x03 bp
-# (or i2ctransfer with the PEC byte written out: w3@0x2a 0x03 0x5a 0x??).
+# (wp for the word registers; smbus2: bus.pec = 1; or i2ctransfer with the PEC
+# byte written out: w3@0x2a 0x03 0x5a 0x??).  Send byte (a command alone) is
+# not one of this device's commands: with PEC on, its PEC byte would be taken
+# as the data of a byte write, so `i2cget ... c` modes are not for PEC here.
+# The same bp/wp commands work on the PC too, without a board (the i2c-tools
+# shim adds and checks the PEC as Linux does):
+#   make i2c-shim
+#   python -m tools.packaging.i2csim serve examples/smbus_pec.py &
+#   python -m tools.packaging.i2csim run -- i2cset -y 1 0x2a 0x03 0x5a bp
+#   python -m tools.packaging.i2csim run -- i2cget -y 1 0x2a 0x03 bp
 from i2cperipheral import I2CPeripheral
 
 ADDRESS = 0x2A
