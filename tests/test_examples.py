@@ -493,5 +493,13 @@ def test_sensor_and_pec_with_i2c_tools(shim_built, tmp_path):
         out = ok(tool(sock, "i2ctransfer", "-y", "1", "w1@0x2a", "0x05", "r2@0x2a")).split()
         assert out == ["0x3c", "0x%02x" % crc8([WR, 0x05, RD, 0x3C])]
         assert ok(tool(sock, "i2cget", "-y", "1", "0x2a", "0x05")).strip() == "0x3c"
+        # the header's commands, PEC added and checked by the shim as Linux does
+        ok(tool(sock, "i2cset", "-y", "1", "0x2a", "0x03", "0x5a", "bp"))
+        assert ok(tool(sock, "i2cget", "-y", "1", "0x2a", "0x03", "bp")).strip() == "0x5a"
+        ok(tool(sock, "i2cset", "-y", "1", "0x2a", "0x11", "0x8001", "wp"))
+        assert ok(tool(sock, "i2cget", "-y", "1", "0x2a", "0x11", "wp")).strip() == "0x8001"
+        # raw, without the shim's PEC handling: the stored word and the device's PEC
+        out = ok(tool(sock, "i2ctransfer", "-y", "1", "w1@0x2a", "0x11", "r3@0x2a")).split()
+        assert out == ["0x01", "0x80", "0x%02x" % crc8([WR, 0x11, RD, 0x01, 0x80])]
     finally:
         stop_server(proc)
