@@ -32,6 +32,10 @@ SMBUS_MAX_STRETCH_US = 25000  # SMBus tLOW:SEXT
 # Without smbus=True a held clock is still released after this long, so a
 # stalled program cannot hold the whole bus (CircuitPython waits forever).
 DEFAULT_MAX_STRETCH_US = 100000
+# On a board, a timer interrupt checks the stretch limit this often, so a
+# program busy elsewhere (not calling request()/read()/write()) still never
+# holds the bus longer than the limit plus this period.
+SERVICE_PERIOD_MS = 5
 
 # capabilities() of the native module, and where a port is narrower.
 _NATIVE_CAPABILITIES = {
@@ -64,6 +68,9 @@ class _Backend:
         self.max_targets = getattr(lib, "MAX_TARGETS", MAX_TARGETS)
         self.sim = self.port == PORT_SIM
         self._idle = _machine_idle()
+        # Native chips: the engine's stretch limit needs a clock tick of its
+        # own (the sim is ticked by its bus, machine.I2CTarget by the backend).
+        self.needs_service_tick = not self.sim and not hasattr(lib, "wait")
 
     def step(self, t):
         """Let the bus make progress without blocking."""
@@ -100,6 +107,27 @@ def _sim():
         from . import sim
         _sim_module = sim
     return _sim_module
+
+
+def _service_tick(lib, t):
+    """A periodic timer interrupt that releases holds past the stretch
+    limit (lib.service allocates nothing, so it may run as a hard IRQ).
+    Returns the timer, or None where machine.Timer is missing."""
+    try:
+        from machine import Timer
+    except ImportError:
+        return None
+    service = lib.service
+
+    def tick(timer):
+        service(t)
+    for hard in ({"hard": True}, {}):  # not every port takes hard=
+        try:
+            return Timer(-1, mode=Timer.PERIODIC, period=SERVICE_PERIOD_MS, callback=tick,
+                         **hard)
+        except (TypeError, ValueError):
+            pass
+    return None
 
 
 def _guard_target(lib, t):
@@ -307,6 +335,7 @@ class I2CPeripheral:
         self._lib = be.lib
         self._t = slot
         self._current = None
+        self._tick = None
         self._memories = {}
         self.addresses = tuple(addrs)
         if bus is not None and hasattr(be.lib, "bus_ids"):
@@ -315,6 +344,7 @@ class I2CPeripheral:
                       "I2CPeripheral(scl=%r, sda=%r)" % (scl, sda))
         self._open = True
         self._guard = _guard_target(be.lib, slot)
+        self._tick = _service_tick(be.lib, slot) if be.needs_service_tick else None
         self.configure(max_stretch_us=SMBUS_MAX_STRETCH_US if smbus else DEFAULT_MAX_STRETCH_US)
 
     # lifetime
@@ -324,6 +354,9 @@ class I2CPeripheral:
             return
         if self._current is not None:
             self._current.close()
+        if self._tick is not None:
+            self._tick.deinit()
+            self._tick = None
         self._lib.close(self._t)
         self._open = False
         self._memories = {}

@@ -13,6 +13,7 @@ _Buffer = Union[bytes, bytearray, memoryview]
 
 SMBUS_MAX_STRETCH_US: int
 DEFAULT_MAX_STRETCH_US: int
+SERVICE_PERIOD_MS: int
 MAX_READ: int
 
 class I2CPeripheral:
