@@ -185,8 +185,8 @@ def t_ours(dev, kind, n, loops, queued=False):
     return dt / loops, steps / loops
 
 
-def t_lean(kind, n, loops):
-    bus = use_lean()
+def _register_transfers(bus, kind, n, loops):
+    """Time `loops` register-mode transfers on `bus` (no Python program)."""
     data = bytes(range(n))
     gc.collect()
     t0 = ticks_us()
@@ -196,25 +196,21 @@ def t_lean(kind, n, loops):
         else:
             bus.read(REG, n)
         bus.run()
-    dt = ticks_diff(ticks_us(), t0)
+    return ticks_diff(ticks_us(), t0) / loops
+
+
+def t_lean(kind, n, loops):
+    bus = use_lean()
+    dt = _register_transfers(bus, kind, n, loops)
     assert bus.done == loops
-    return dt / loops
+    return dt
 
 
 def t_sim(kind, n, loops):
     bus = new_simbus()
-    data = bytes(range(n))
-    gc.collect()
-    t0 = ticks_us()
-    for _ in range(loops):
-        if kind == "w":
-            bus.write(REG, data)
-        else:
-            bus.read(REG, n)
-        bus.run()
-    dt = ticks_diff(ticks_us(), t0)
+    dt = _register_transfers(bus, kind, n, loops)
     assert not bus.faults and bus.transfers[-1].error is None
-    return dt / loops
+    return dt
 
 
 # ---- the machine.I2CTarget way ---------------------------------------------
