@@ -35,6 +35,26 @@
 
 typedef void (*cortexm_handler_t)(void);
 
+/* A vector takes no argument, so each target slot needs its own entry
+ * point: this defines one per slot (isr(&ports[t])) and the table
+ * `target_handlers[I2CT_MAX_TARGETS]` of them. */
+#define CORTEXM_TARGET_HANDLERS(isr, ports) \
+    static void isr##_t0(void) { isr(&(ports)[0]); } \
+    CORTEXM_TARGET_HANDLER_T1(isr, ports) \
+    static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = { \
+        isr##_t0, CORTEXM_TARGET_HANDLER_T1_ENTRY(isr) }
+#if !defined(I2CT_MAX_TARGETS)
+/* Not a driver (natmod/i2ct_glue.h not included): no per-target table. */
+#elif I2CT_MAX_TARGETS > 2
+#error "CORTEXM_TARGET_HANDLERS serves at most two target slots"
+#elif I2CT_MAX_TARGETS > 1
+#define CORTEXM_TARGET_HANDLER_T1(isr, ports) static void isr##_t1(void) { isr(&(ports)[1]); }
+#define CORTEXM_TARGET_HANDLER_T1_ENTRY(isr) isr##_t1,
+#else
+#define CORTEXM_TARGET_HANDLER_T1(isr, ports)
+#define CORTEXM_TARGET_HANDLER_T1_ENTRY(isr)
+#endif
+
 typedef struct {
     uint32_t *space;        /* CORTEXM_VECTOR_SPACE_WORDS(count, align) words */
     uint32_t ram_first;     /* VTOR in [ram_first, ram_last] is a RAM table: */

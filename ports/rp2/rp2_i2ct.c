@@ -325,22 +325,7 @@ static void rp2_i2ct_irq(rp2_port_t *p) {
     }
 }
 
-static void rp2_i2ct_irq_t0(void) {
-    rp2_i2ct_irq(&ports[0]);
-}
-
-#if I2CT_MAX_TARGETS > 1
-static void rp2_i2ct_irq_t1(void) {
-    rp2_i2ct_irq(&ports[1]);
-}
-#endif
-
-static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
-    rp2_i2ct_irq_t0,
-    #if I2CT_MAX_TARGETS > 1
-    rp2_i2ct_irq_t1,
-    #endif
-};
+CORTEXM_TARGET_HANDLERS(rp2_i2ct_irq, ports);
 
 /* ---- engine hooks ------------------------------------------------------- */
 

@@ -174,22 +174,7 @@ static void samd_i2ct_irq(samd_port_t *p) {
     }
 }
 
-static void samd_i2ct_irq_t0(void) {
-    samd_i2ct_irq(&ports[0]);
-}
-
-#if I2CT_MAX_TARGETS > 1
-static void samd_i2ct_irq_t1(void) {
-    samd_i2ct_irq(&ports[1]);
-}
-#endif
-
-static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
-    samd_i2ct_irq_t0,
-    #if I2CT_MAX_TARGETS > 1
-    samd_i2ct_irq_t1,
-    #endif
-};
+CORTEXM_TARGET_HANDLERS(samd_i2ct_irq, ports);
 
 /* ---- engine hooks ------------------------------------------------------- */
 

@@ -193,22 +193,7 @@ static void v1_irq(v1_port_t *p) {
     }
 }
 
-static void v1_irq_t0(void) {
-    v1_irq(&ports[0]);
-}
-
-#if I2CT_MAX_TARGETS > 1
-static void v1_irq_t1(void) {
-    v1_irq(&ports[1]);
-}
-#endif
-
-static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
-    v1_irq_t0,
-    #if I2CT_MAX_TARGETS > 1
-    v1_irq_t1,
-    #endif
-};
+CORTEXM_TARGET_HANDLERS(v1_irq, ports);
 
 /* ---- engine hooks ----------------------------------------------------------- */
 

@@ -142,22 +142,7 @@ static void v2_irq(v2_port_t *p) {
     }
 }
 
-static void v2_irq_t0(void) {
-    v2_irq(&ports[0]);
-}
-
-#if I2CT_MAX_TARGETS > 1
-static void v2_irq_t1(void) {
-    v2_irq(&ports[1]);
-}
-#endif
-
-static const cortexm_handler_t target_handlers[I2CT_MAX_TARGETS] = {
-    v2_irq_t0,
-    #if I2CT_MAX_TARGETS > 1
-    v2_irq_t1,
-    #endif
-};
+CORTEXM_TARGET_HANDLERS(v2_irq, ports);
 
 /* ---- engine hooks ----------------------------------------------------------- */
 
